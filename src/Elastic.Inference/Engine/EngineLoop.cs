@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Elastic.Inference.Engine;
+
+/// <summary>
+/// Drives an <see cref="InferenceEngine"/> on one dedicated compute thread (TorchSharp dispose scopes
+/// are thread-static, and a long step must not block a thread pool or grain scheduler thread) and
+/// streams each sequence's tokens to its caller as they are produced.
+/// </summary>
+public sealed partial class EngineLoop : IAsyncDisposable
+{
+    private static readonly TimeSpan ReportEvery = TimeSpan.FromSeconds(10);
+    private readonly InferenceEngine _engine;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<long, Channel<SequenceOutput>> _streams = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public EngineLoop(InferenceEngine engine, ILogger? logger = null)
+    {
+        _engine = engine;
+        _logger = logger ?? NullLogger.Instance;
+        _thread = new Thread(Run) { IsBackground = true, Name = "elastic-engine" };
+        _thread.Start();
+    }
+
+    public InferenceEngine Engine => _engine;
+
+    /// <summary>
+    /// Submits a request; the returned reader yields its outputs and completes after the last one.
+    /// Cancelling <paramref name="cancellationToken"/> aborts the sequence and frees its KV cache within one step.
+    /// </summary>
+    public ChannelReader<SequenceOutput> Submit(GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        var channel = Channel.CreateUnbounded<SequenceOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var id = _engine.Submit(request, accepted => _streams[accepted] = channel);
+        if (cancellationToken.CanBeCanceled)
+        {
+            var registration = cancellationToken.Register(() =>
+            {
+                _engine.Abort(id);
+                _wake.Release();
+            });
+            _ = channel.Reader.Completion.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
+        }
+
+        _wake.Release();
+        return channel.Reader;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _wake.Release();
+        await _stopped.Task.ConfigureAwait(false);
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Run()
+    {
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        var lastTokens = 0L;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                if (!_engine.HasWork)
+                {
+                    _wake.Wait(TimeSpan.FromSeconds(1));
+                    continue;
+                }
+
+                IReadOnlyList<SequenceOutput> outputs;
+                try
+                {
+                    outputs = _engine.Step();
+                }
+                catch (Exception ex)
+                {
+                    LogStepFailed(_logger, ex);
+                    FailAll(ex);
+                    continue;
+                }
+
+                foreach (var output in outputs)
+                {
+                    Deliver(output);
+                }
+
+                if (clock.Elapsed - lastReport >= ReportEvery)
+                {
+                    var stats = _engine.Stats;
+                    var seconds = (clock.Elapsed - lastReport).TotalSeconds;
+                    var rate = (stats.GeneratedTokens - lastTokens) / seconds;
+                    LogProgress(_logger, stats.Running, stats.Waiting, rate, stats.KvCacheUsage * 100);
+                    lastReport = clock.Elapsed;
+                    lastTokens = stats.GeneratedTokens;
+                }
+            }
+        }
+        finally
+        {
+            _engine.Dispose();
+            foreach (var (_, channel) in _streams)
+            {
+                channel.Writer.TryComplete(new OperationCanceledException("the engine stopped"));
+            }
+
+            _streams.Clear();
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void Deliver(SequenceOutput output)
+    {
+        if (!_streams.TryGetValue(output.SequenceId, out var channel))
+        {
+            return;
+        }
+
+        if (output.Finish == FinishReason.Abort)
+        {
+            _streams.TryRemove(output.SequenceId, out _);
+            channel.Writer.TryComplete(new OperationCanceledException("the request was cancelled"));
+            return;
+        }
+
+        channel.Writer.TryWrite(output);
+        if (output.IsFinished)
+        {
+            _streams.TryRemove(output.SequenceId, out _);
+            channel.Writer.TryComplete();
+        }
+    }
+
+    private void FailAll(Exception ex)
+    {
+        foreach (var (id, channel) in _streams)
+        {
+            _engine.Abort(id);
+            channel.Writer.TryComplete(new InvalidOperationException("the forward step failed; the request was ended", ex));
+        }
+
+        _streams.Clear();
+    }
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Forward step failed; ending the affected requests")]
+    private static partial void LogStepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Engine: {Running} running, {Waiting} waiting, {TokensPerSecond:F1} generated tokens/s, KV cache {KvPercent:F1}% reserved")]
+    private static partial void LogProgress(ILogger logger, int running, int waiting, double tokensPerSecond, double kvPercent);
+}

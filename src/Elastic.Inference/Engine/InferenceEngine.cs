@@ -1,0 +1,220 @@
+using Elastic.Inference.Caching;
+using Elastic.Inference.Experts;
+using Elastic.Inference.Modeling;
+using Elastic.Inference.Tracing;
+
+namespace Elastic.Inference.Engine;
+
+/// <summary>Point-in-time counters of an engine, for metrics and load-aware routing.</summary>
+public sealed record EngineStats(int Running, int Waiting, double KvCacheUsage, long KvCacheAllocatedBytes, long Steps, long GeneratedTokens, long PromptTokens);
+
+/// <summary>
+/// Batched, incremental generation over a <see cref="MoeTransformer"/>: requests are submitted from
+/// any thread; <see cref="Step"/> runs one iteration of the continuous batch on the caller's (compute)
+/// thread and returns one output per sequence that produced a token or ended.
+/// </summary>
+public sealed class InferenceEngine : IDisposable
+{
+    private readonly MoeTransformer _model;
+    private readonly IExpertExecutor _experts;
+    private readonly IRoutingTraceSink? _trace;
+    private readonly Scheduler _scheduler;
+    private readonly HashSet<int> _eos;
+    private readonly Lock _gate = new();
+    private readonly List<long> _aborts = [];
+    private readonly int _maxModelLength;
+    private long _nextId;
+    private long _steps;
+    private long _generated;
+    private long _prompted;
+
+    public InferenceEngine(MoeTransformer model, IExpertExecutor experts, EngineOptions options, IRoutingTraceSink? trace = null)
+    {
+        options.Validate();
+        _model = model;
+        _experts = experts;
+        _trace = trace;
+        KvCache = new KvCacheManager(model.Config, options.KvCacheBytes);
+        _scheduler = new Scheduler(options, KvCache);
+        _maxModelLength = options.MaxModelLength == 0
+            ? model.Config.MaxPositionEmbeddings
+            : Math.Min(options.MaxModelLength, model.Config.MaxPositionEmbeddings);
+        _eos = [.. options.EosTokenIds.Count > 0 ? options.EosTokenIds : model.Config.EosTokenIds];
+    }
+
+    public KvCacheManager KvCache { get; }
+
+    /// <summary>Most prompt + output tokens a sequence may have.</summary>
+    public int MaxModelLength => _maxModelLength;
+
+    public bool HasWork
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _scheduler.HasWork || _aborts.Count > 0;
+            }
+        }
+    }
+
+    public EngineStats Stats
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new EngineStats(_scheduler.Running, _scheduler.Waiting, KvCache.Usage, KvCache.AllocatedBytes, _steps, _generated, _prompted);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues a request and returns its sequence id. Throws <see cref="ArgumentException"/> for a request
+    /// that can never run (empty or too long) and <see cref="EngineOverloadedException"/> when the queue is full.
+    /// </summary>
+    public long Submit(GenerationRequest request) => Submit(request, null);
+
+    /// <summary>As <see cref="Submit(GenerationRequest)"/>; <paramref name="onAccepted"/> sees the id before the sequence can run.</summary>
+    public long Submit(GenerationRequest request, Action<long>? onAccepted)
+    {
+        request.Sampling.Validate();
+        var prompt = request.PromptTokens.Count;
+        if (prompt == 0)
+        {
+            throw new ArgumentException("prompt must contain at least one token", nameof(request));
+        }
+
+        foreach (var token in request.PromptTokens)
+        {
+            if ((uint)token >= (uint)_model.Config.VocabSize)
+            {
+                throw new ArgumentException($"prompt token id {token} is outside the vocabulary (0..{_model.Config.VocabSize - 1})", nameof(request));
+            }
+        }
+
+        var maxTokens = request.Sampling.MaxTokens;
+        if (prompt + maxTokens > _maxModelLength)
+        {
+            throw new ArgumentException(
+                $"this model's maximum context length is {_maxModelLength} tokens, but {prompt + maxTokens} were requested ({prompt} in the prompt, {maxTokens} for the completion)",
+                nameof(request));
+        }
+
+        if (!KvCache.CanEverFit(prompt + maxTokens))
+        {
+            throw new ArgumentException(
+                $"prompt + max_tokens ({prompt + maxTokens} tokens) exceed the KV cache capacity of {KvCache.CapacityTokens} tokens", nameof(request));
+        }
+
+        lock (_gate)
+        {
+            var sequence = new Sequence(++_nextId, request, Environment.TickCount64) { MaxTotalTokens = prompt + maxTokens };
+            _scheduler.Enqueue(sequence);
+            onAccepted?.Invoke(sequence.Id);
+            return sequence.Id;
+        }
+    }
+
+    /// <summary>Cancels a sequence; its cache is freed at the start of the next step at the latest.</summary>
+    public void Abort(long sequenceId)
+    {
+        lock (_gate)
+        {
+            _aborts.Add(sequenceId);
+        }
+    }
+
+    /// <summary>Runs one iteration. Call from one thread at a time (the engine's compute loop).</summary>
+    public IReadOnlyList<SequenceOutput> Step()
+    {
+        var outputs = new List<SequenceOutput>();
+        StepPlan plan;
+        lock (_gate)
+        {
+            foreach (var id in _aborts)
+            {
+                if (_scheduler.Remove(id))
+                {
+                    outputs.Add(new SequenceOutput(id, null, FinishReason.Abort, 0, 0));
+                }
+            }
+
+            _aborts.Clear();
+            plan = _scheduler.Schedule();
+            if (plan.Items.Count == 0)
+            {
+                return outputs;
+            }
+        }
+
+        float[][] logits;
+        try
+        {
+            logits = _model.Forward(plan.Items.Select(i => i.Chunk).ToList(), _experts, _trace);
+        }
+        catch
+        {
+            // A failed step leaves caches in an unknown state: end its sequences rather than retry on bad state.
+            lock (_gate)
+            {
+                foreach (var (s, _) in plan.Items)
+                {
+                    _scheduler.Finish(s);
+                }
+            }
+
+            throw;
+        }
+
+        lock (_gate)
+        {
+            _steps++;
+            for (var i = 0; i < plan.Items.Count; i++)
+            {
+                var (s, chunk) = plan.Items[i];
+                if (chunk.Logits == LogitsWanted.None)
+                {
+                    continue;
+                }
+
+                if (s.OutputLength == 0)
+                {
+                    _prompted += s.PromptLength;
+                }
+
+                var token = s.Sampler.Sample(logits[i]);
+                s.Append(token.TokenId);
+                _generated++;
+                var finish = FinishFor(s, token.TokenId);
+                if (finish is not null)
+                {
+                    _scheduler.Finish(s);
+                }
+
+                outputs.Add(new SequenceOutput(s.Id, token, finish, s.PromptLength, s.OutputLength));
+            }
+        }
+
+        return outputs;
+    }
+
+    private FinishReason? FinishFor(Sequence s, int token)
+    {
+        var sampling = s.Request.Sampling;
+        if ((!sampling.IgnoreEos && _eos.Contains(token)) || sampling.StopTokenIds.Contains(token))
+        {
+            return FinishReason.Stop;
+        }
+
+        return s.OutputLength >= sampling.MaxTokens || s.TotalLength >= _maxModelLength ? FinishReason.Length : null;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _scheduler.Clear();
+        }
+    }
+}

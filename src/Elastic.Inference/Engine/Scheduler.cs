@@ -1,0 +1,135 @@
+using Elastic.Inference.Caching;
+using Elastic.Inference.Modeling;
+
+namespace Elastic.Inference.Engine;
+
+/// <summary>What one iteration runs: the chunks to forward, each tied to its sequence.</summary>
+internal sealed record StepPlan(IReadOnlyList<(Sequence Sequence, ForwardChunk Chunk)> Items)
+{
+    public int Tokens => Items.Sum(i => i.Chunk.Tokens.Length);
+}
+
+/// <summary>
+/// Iteration-level (continuous) batching: every running sequence decodes one token per step, prompts
+/// are prefilled in chunks with the token budget left over, and waiting sequences are admitted in
+/// arrival order when their KV reservation fits. Not thread-safe: the engine serialises access.
+/// </summary>
+internal sealed class Scheduler(EngineOptions options, KvCacheManager kvCache)
+{
+    private readonly LinkedList<Sequence> _waiting = new();
+    private readonly List<Sequence> _running = [];
+
+    public int Waiting => _waiting.Count;
+
+    public int Running => _running.Count;
+
+    public bool HasWork => _waiting.Count > 0 || _running.Count > 0;
+
+    public void Enqueue(Sequence sequence)
+    {
+        if (_waiting.Count >= options.MaxWaitingSequences && _running.Count >= options.MaxRunningSequences)
+        {
+            throw new EngineOverloadedException(
+                $"engine overloaded: {_running.Count} sequences running and {_waiting.Count} waiting (limit {options.MaxWaitingSequences})");
+        }
+
+        _waiting.AddLast(sequence);
+    }
+
+    /// <summary>Removes a sequence wherever it is and frees its cache; false if unknown.</summary>
+    public bool Remove(long id)
+    {
+        for (var node = _waiting.First; node is not null; node = node.Next)
+        {
+            if (node.Value.Id == id)
+            {
+                _waiting.Remove(node);
+                return true;
+            }
+        }
+
+        var index = _running.FindIndex(s => s.Id == id);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        _running[index].Release();
+        _running.RemoveAt(index);
+        return true;
+    }
+
+    public StepPlan Schedule()
+    {
+        var items = new List<(Sequence, ForwardChunk)>();
+        var budget = options.MaxBatchedTokens;
+
+        // Decode first: a step never waits for a long prompt to finish prefilling.
+        foreach (var s in _running.Where(s => s.IsPrefilled))
+        {
+            if (budget == 0)
+            {
+                break;
+            }
+
+            items.Add((s, new ForwardChunk(s.Id, s.Cache!, s.Pending(1), LogitsWanted.LastToken)));
+            budget--;
+        }
+
+        foreach (var s in _running.Where(s => !s.IsPrefilled))
+        {
+            if (budget == 0)
+            {
+                break;
+            }
+
+            items.Add(PrefillChunk(s, ref budget));
+        }
+
+        while (budget > 0 && _waiting.First is { } node && _running.Count < options.MaxRunningSequences)
+        {
+            var s = node.Value;
+            var cache = kvCache.TryAllocate(s.MaxTotalTokens);
+            if (cache is null)
+            {
+                break;
+            }
+
+            _waiting.RemoveFirst();
+            s.Cache = cache;
+            _running.Add(s);
+            items.Add(PrefillChunk(s, ref budget));
+        }
+
+        return new StepPlan(items);
+    }
+
+    /// <summary>Drops a finished sequence from the running set and frees its cache.</summary>
+    public void Finish(Sequence sequence)
+    {
+        sequence.Release();
+        _running.Remove(sequence);
+    }
+
+    /// <summary>Frees every sequence (engine shutdown).</summary>
+    public IReadOnlyList<Sequence> Clear()
+    {
+        var all = _running.Concat(_waiting).ToList();
+        foreach (var s in _running)
+        {
+            s.Release();
+        }
+
+        _running.Clear();
+        _waiting.Clear();
+        return all;
+    }
+
+    private static (Sequence, ForwardChunk) PrefillChunk(Sequence s, ref int budget)
+    {
+        var tokens = s.Pending(Math.Min(budget, s.PromptLength - s.Computed));
+        budget -= tokens.Length;
+        var completesPrompt = s.Computed + tokens.Length >= s.PromptLength;
+        return (s, new ForwardChunk(s.Id, s.Cache!, tokens, completesPrompt ? LogitsWanted.LastToken : LogitsWanted.None));
+    }
+}

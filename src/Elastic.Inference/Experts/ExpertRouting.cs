@@ -1,0 +1,80 @@
+namespace Elastic.Inference.Experts;
+
+/// <summary>
+/// The top-k routing decision of one MoE layer for one forward step, grouped by expert so each
+/// expert runs once per step on all of its rows.
+/// </summary>
+public sealed class ExpertRouting
+{
+    private ExpertRouting(int layer, int rows, int topK, long[] expertIds, float[] weights, IReadOnlyList<ExpertGroup> groups)
+    {
+        Layer = layer;
+        Rows = rows;
+        TopK = topK;
+        ExpertIds = expertIds;
+        Weights = weights;
+        Groups = groups;
+    }
+
+    public int Layer { get; }
+
+    /// <summary>Number of token rows in the step.</summary>
+    public int Rows { get; }
+
+    public int TopK { get; }
+
+    /// <summary>Row-major [Rows, TopK] chosen expert ids.</summary>
+    public long[] ExpertIds { get; }
+
+    /// <summary>Row-major [Rows, TopK] combine weights.</summary>
+    public float[] Weights { get; }
+
+    /// <summary>One entry per expert that received at least one row, in expert order.</summary>
+    public IReadOnlyList<ExpertGroup> Groups { get; }
+
+    /// <summary>Groups row-major top-k ids and weights by expert.</summary>
+    public static ExpertRouting Create(int layer, int numExperts, int topK, long[] expertIds, float[] weights)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(expertIds.Length, weights.Length);
+        var rows = expertIds.Length / topK;
+        var counts = new int[numExperts];
+        foreach (var e in expertIds)
+        {
+            counts[e]++;
+        }
+
+        var rowLists = new long[numExperts][];
+        var weightLists = new float[numExperts][];
+        var fill = new int[numExperts];
+        for (var e = 0; e < numExperts; e++)
+        {
+            if (counts[e] > 0)
+            {
+                rowLists[e] = new long[counts[e]];
+                weightLists[e] = new float[counts[e]];
+            }
+        }
+
+        for (var i = 0; i < expertIds.Length; i++)
+        {
+            var e = (int)expertIds[i];
+            rowLists[e][fill[e]] = i / topK;
+            weightLists[e][fill[e]] = weights[i];
+            fill[e]++;
+        }
+
+        var groups = new List<ExpertGroup>();
+        for (var e = 0; e < numExperts; e++)
+        {
+            if (counts[e] > 0)
+            {
+                groups.Add(new ExpertGroup(new ExpertKey(layer, e), rowLists[e], weightLists[e]));
+            }
+        }
+
+        return new ExpertRouting(layer, rows, topK, expertIds, weights, groups);
+    }
+}
+
+/// <summary>The rows routed to one expert in a step and the weight each row gives its output.</summary>
+public sealed record ExpertGroup(ExpertKey Expert, long[] Rows, float[] Weights);

@@ -1,0 +1,216 @@
+using Elastic.Inference.Checkpoints;
+using Elastic.Inference.Configuration;
+using Elastic.Inference.Experts;
+using Elastic.Inference.Tracing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Elastic.Inference.Modeling;
+
+/// <summary>One transformer block: attention with its KV cache, then a dense or MoE feed-forward.</summary>
+internal sealed class DecoderLayer : IDisposable
+{
+    private readonly ModelConfig _config;
+    private readonly int _index;
+    private readonly Tensor _inputNorm;
+    private readonly Tensor _postNorm;
+    private readonly Tensor _qkv;
+    private readonly Tensor? _qkvBias;
+    private readonly Tensor _o;
+    private readonly Tensor? _qNorm;
+    private readonly Tensor? _kNorm;
+
+    // Dense MLP (non-sparse layers) or shared expert (Qwen2-MoE).
+    private readonly Tensor? _ffnGateUp;
+    private readonly Tensor? _ffnDown;
+    private readonly Tensor? _router;
+    private readonly Tensor? _sharedGate;
+    private readonly float _scale;
+
+    private DecoderLayer(ModelConfig config, int index, Dictionary<string, Tensor> w)
+    {
+        _config = config;
+        _index = index;
+        _inputNorm = w["in"];
+        _postNorm = w["post"];
+        _qkv = w["qkv"];
+        _qkvBias = w.GetValueOrDefault("qkv_bias");
+        _o = w["o"];
+        _qNorm = w.GetValueOrDefault("q_norm");
+        _kNorm = w.GetValueOrDefault("k_norm");
+        _ffnGateUp = w.GetValueOrDefault("ffn_gate_up");
+        _ffnDown = w.GetValueOrDefault("ffn_down");
+        _router = w.GetValueOrDefault("router");
+        _sharedGate = w.GetValueOrDefault("shared_gate");
+        _scale = 1f / MathF.Sqrt(config.HeadDim);
+    }
+
+    public bool IsSparse => _router is not null;
+
+    public static DecoderLayer Load(IWeightSource reader, int layer)
+    {
+        var c = reader.Config;
+        var w = new Dictionary<string, Tensor>();
+        try
+        {
+            w["in"] = reader.Load(WeightNames.InputNorm(layer));
+            w["post"] = reader.Load(WeightNames.PostAttentionNorm(layer));
+            w["qkv"] = reader.LoadConcatenated(WeightNames.Attention(layer, "q_proj.weight"), WeightNames.Attention(layer, "k_proj.weight"), WeightNames.Attention(layer, "v_proj.weight"));
+            if (c.QkvBias)
+            {
+                w["qkv_bias"] = reader.LoadConcatenated(WeightNames.Attention(layer, "q_proj.bias"), WeightNames.Attention(layer, "k_proj.bias"), WeightNames.Attention(layer, "v_proj.bias"));
+            }
+
+            w["o"] = reader.Load(WeightNames.Attention(layer, "o_proj.weight"));
+            if (c.QkNorm != QkNorm.None)
+            {
+                w["q_norm"] = reader.Load(WeightNames.Attention(layer, "q_norm.weight"));
+                w["k_norm"] = reader.Load(WeightNames.Attention(layer, "k_norm.weight"));
+            }
+
+            if (!c.IsSparseLayer(layer))
+            {
+                var (g, u, d) = WeightNames.DenseMlp(layer);
+                w["ffn_gate_up"] = reader.LoadConcatenated(g, u);
+                w["ffn_down"] = reader.Load(d);
+            }
+            else
+            {
+                w["router"] = reader.Load(WeightNames.Router(c, layer));
+                if (c.SharedExpertIntermediateSize > 0)
+                {
+                    var (g, u, d) = WeightNames.SharedExpert(layer);
+                    w["ffn_gate_up"] = reader.LoadConcatenated(g, u);
+                    w["ffn_down"] = reader.Load(d);
+                    w["shared_gate"] = reader.Load(WeightNames.SharedExpertGate(layer));
+                }
+            }
+
+            return new DecoderLayer(c, layer, w);
+        }
+        catch
+        {
+            foreach (var t in w.Values)
+            {
+                t.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    public long Bytes =>
+        new[] { _inputNorm, _postNorm, _qkv, _qkvBias, _o, _qNorm, _kNorm, _ffnGateUp, _ffnDown, _router, _sharedGate }
+            .Where(t => t is not null).Sum(t => t!.numel() * sizeof(float));
+
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<ForwardChunk> chunks, IExpertExecutor experts, StepTrace trace)
+    {
+        var c = _config;
+        var rows = x.shape[0];
+        var h = TensorMath.RmsNorm(x, _inputNorm, c.RmsNormEps);
+        var qkv = nn.functional.linear(h, _qkv, _qkvBias);
+        if (c.ClipQkv is { } clip)
+        {
+            qkv = qkv.clamp(-clip, clip);
+        }
+
+        var q = qkv.narrow(1, 0, c.QProjSize);
+        var k = qkv.narrow(1, c.QProjSize, c.KvProjSize);
+        var v = qkv.narrow(1, c.QProjSize + c.KvProjSize, c.KvProjSize);
+        if (c.QkNorm == QkNorm.FullProjection)
+        {
+            q = TensorMath.RmsNorm(q, _qNorm!, c.RmsNormEps);
+            k = TensorMath.RmsNorm(k, _kNorm!, c.RmsNormEps);
+        }
+
+        q = q.reshape(rows, c.NumHeads, c.HeadDim);
+        k = k.reshape(rows, c.NumKvHeads, c.HeadDim);
+        v = v.reshape(rows, c.NumKvHeads, c.HeadDim);
+        if (c.QkNorm == QkNorm.PerHead)
+        {
+            q = TensorMath.RmsNorm(q, _qNorm!, c.RmsNormEps);
+            k = TensorMath.RmsNorm(k, _kNorm!, c.RmsNormEps);
+        }
+
+        q = RotaryEmbedding.Apply(q, cos, sin);
+        k = RotaryEmbedding.Apply(k, cos, sin);
+        var attention = Attend(q, k, v, chunks);
+        x = x + nn.functional.linear(attention, _o);
+
+        h = TensorMath.RmsNorm(x, _postNorm, c.RmsNormEps);
+        return x + FeedForward(h, experts, trace);
+    }
+
+    private Tensor FeedForward(Tensor h, IExpertExecutor experts, StepTrace trace)
+    {
+        if (_router is null)
+        {
+            return TensorMath.SwiGlu(h, _ffnGateUp!, _ffnDown!);
+        }
+
+        var c = _config;
+        var probs = nn.functional.softmax(nn.functional.linear(h, _router), 1);
+        var (weights, ids) = torch.topk(probs, c.NumExpertsPerToken, dim: 1);
+        if (c.NormTopKProb)
+        {
+            weights = weights / weights.sum([1L], keepdim: true);
+        }
+
+        var routing = ExpertRouting.Create(_index, c.NumExperts, c.NumExpertsPerToken, ids.data<long>().ToArray(), weights.data<float>().ToArray());
+        trace.OnLayerRouted(routing);
+        var output = experts.Execute(h, routing);
+        if (_sharedGate is not null)
+        {
+            output = output + (nn.functional.sigmoid(nn.functional.linear(h, _sharedGate)) * TensorMath.SwiGlu(h, _ffnGateUp!, _ffnDown!));
+        }
+
+        return output;
+    }
+
+    /// <summary>Causal grouped-query attention per chunk, against the chunk's KV cache.</summary>
+    private Tensor Attend(Tensor q, Tensor k, Tensor v, IReadOnlyList<ForwardChunk> chunks)
+    {
+        var c = _config;
+        var groups = c.NumHeads / c.NumKvHeads;
+        var outputs = new Tensor[chunks.Count];
+        long offset = 0;
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var chunk = chunks[i];
+            var n = chunk.Tokens.Length;
+            var past = chunk.Cache.Length;
+            var total = past + n;
+            chunk.Cache.Write(_index, past, k.narrow(0, offset, n).transpose(0, 1), v.narrow(0, offset, n).transpose(0, 1));
+            var (keys, values) = chunk.Cache.Read(_index, total);
+
+            // [n, heads, d] → [kvHeads, groups·n, d]: query heads of a group share one kv head, no kv copies.
+            var qg = q.narrow(0, offset, n).transpose(0, 1).reshape(c.NumKvHeads, groups * n, c.HeadDim);
+            var scores = torch.matmul(qg, keys.transpose(1, 2)).mul_(_scale);
+            if (n > 1)
+            {
+                var mask = torch.full([n, total], float.NegativeInfinity).triu(past + 1);
+                scores = (scores.view(c.NumKvHeads, groups, n, total) + mask).view(c.NumKvHeads, groups * n, total);
+            }
+
+            var attended = torch.matmul(nn.functional.softmax(scores, -1), values);
+            outputs[i] = attended.view(c.NumHeads, n, c.HeadDim).transpose(0, 1).reshape(n, c.QProjSize);
+            offset += n;
+        }
+
+        return outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 0);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { _inputNorm, _postNorm, _qkv, _qkvBias, _o, _qNorm, _kNorm, _ffnGateUp, _ffnDown, _router, _sharedGate })
+        {
+            t?.Dispose();
+        }
+    }
+}
+
+/// <summary>Feeds one step's routing decisions to an optional trace sink.</summary>
+internal sealed class StepTrace(IRoutingTraceSink? sink, long step, IReadOnlyList<RowOrigin> rows)
+{
+    public void OnLayerRouted(ExpertRouting routing) => sink?.OnLayerRouted(step, rows, routing);
+}

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using Elastic.Inference.Checkpoints;
+using Elastic.Inference.Configuration;
+using Elastic.Inference.Experts;
+using Elastic.Inference.Tracing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Elastic.Inference.Modeling;
+
+/// <summary>
+/// The MoE decoder without its routed experts: embeddings, attention, norms, routers, dense and
+/// shared FFNs, LM head. Routed experts run through an <see cref="IExpertExecutor"/>, so the same
+/// forward pass serves one process and many pods.
+/// </summary>
+public sealed partial class MoeTransformer : IDisposable
+{
+    private readonly Tensor _embedding;
+    private readonly Tensor _finalNorm;
+    private readonly Tensor _lmHead;
+    private readonly DecoderLayer[] _layers;
+    private readonly RotaryEmbedding _rope;
+    private long _steps;
+
+    private MoeTransformer(ModelConfig config, Tensor embedding, Tensor finalNorm, Tensor lmHead, DecoderLayer[] layers)
+    {
+        Config = config;
+        _embedding = embedding;
+        _finalNorm = finalNorm;
+        _lmHead = lmHead;
+        _layers = layers;
+        _rope = new RotaryEmbedding(config.HeadDim, config.RopeTheta, config.MaxPositionEmbeddings);
+    }
+
+    public ModelConfig Config { get; }
+
+    /// <summary>Bytes of the weights this object holds (routed experts excluded).</summary>
+    public long Bytes => ((_embedding.numel() + _finalNorm.numel() + (ReferenceEquals(_lmHead, _embedding) ? 0 : _lmHead.numel())) * sizeof(float)) + _layers.Sum(l => l.Bytes);
+
+    /// <summary>Loads every weight except the routed experts; all or nothing.</summary>
+    public static MoeTransformer Load(IWeightSource reader, ILogger? logger = null)
+    {
+        logger ??= NullLogger.Instance;
+        var c = reader.Config;
+        var loaded = new List<IDisposable>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var embedding = Track(loaded, reader.Load(WeightNames.Embedding));
+            var norm = Track(loaded, reader.Load(WeightNames.FinalNorm));
+            var head = c.TieWordEmbeddings ? embedding : Track(loaded, reader.Load(WeightNames.LmHead));
+            var layers = new DecoderLayer[c.NumLayers];
+            for (var l = 0; l < c.NumLayers; l++)
+            {
+                layers[l] = Track(loaded, DecoderLayer.Load(reader, l));
+                LogLayerLoaded(logger, l + 1, c.NumLayers, clock.Elapsed.TotalSeconds);
+            }
+
+            return new MoeTransformer(c, embedding, norm, head, layers);
+        }
+        catch
+        {
+            foreach (var d in loaded)
+            {
+                d.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs one forward step over the chunks (any mix of prefill chunks and single decode tokens),
+    /// appends their keys/values to each chunk's cache, and returns the logits each chunk asked for:
+    /// [vocab] for <see cref="LogitsWanted.LastToken"/>, [tokens·vocab] for <see cref="LogitsWanted.AllTokens"/>,
+    /// empty for <see cref="LogitsWanted.None"/>.
+    /// </summary>
+    public float[][] Forward(IReadOnlyList<ForwardChunk> chunks, IExpertExecutor experts, IRoutingTraceSink? trace = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(chunks.Count);
+        var tokens = new List<long>();
+        var positions = new List<long>();
+        var origins = new List<RowOrigin>();
+        foreach (var chunk in chunks)
+        {
+            if (chunk.Tokens.Length == 0)
+            {
+                throw new ArgumentException($"sequence {chunk.SequenceId}: a chunk needs at least one token", nameof(chunks));
+            }
+
+            var past = chunk.Cache.Length;
+            if (past + chunk.Tokens.Length > Config.MaxPositionEmbeddings)
+            {
+                throw new ArgumentException($"sequence {chunk.SequenceId}: {past + chunk.Tokens.Length} tokens exceed the model's context of {Config.MaxPositionEmbeddings}", nameof(chunks));
+            }
+
+            for (var i = 0; i < chunk.Tokens.Length; i++)
+            {
+                var token = chunk.Tokens[i];
+                if ((uint)token >= (uint)Config.VocabSize)
+                {
+                    throw new ArgumentException($"sequence {chunk.SequenceId}: token id {token} is outside the vocabulary (0..{Config.VocabSize - 1})", nameof(chunks));
+                }
+
+                tokens.Add(token);
+                positions.Add(past + i);
+                origins.Add(new RowOrigin(chunk.SequenceId, past + i));
+            }
+
+            chunk.Cache.EnsureRoom(chunk.Tokens.Length);
+        }
+
+        var step = Interlocked.Increment(ref _steps);
+        var stepTrace = new StepTrace(trace, step, origins);
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var x = _embedding.index_select(0, torch.tensor(tokens.ToArray()));
+        var (cos, sin) = _rope.Gather(torch.tensor(positions.ToArray()));
+        foreach (var layer in _layers)
+        {
+            x = layer.Forward(x, cos, sin, chunks, experts, stepTrace);
+        }
+
+        foreach (var chunk in chunks)
+        {
+            chunk.Cache.Advance(chunk.Tokens.Length);
+        }
+
+        return ComputeLogits(x, chunks);
+    }
+
+    private float[][] ComputeLogits(Tensor x, IReadOnlyList<ForwardChunk> chunks)
+    {
+        var rows = new List<long>();
+        long offset = 0;
+        foreach (var chunk in chunks)
+        {
+            var n = chunk.Tokens.Length;
+            switch (chunk.Logits)
+            {
+                case LogitsWanted.LastToken:
+                    rows.Add(offset + n - 1);
+                    break;
+                case LogitsWanted.AllTokens:
+                    for (var i = 0; i < n; i++)
+                    {
+                        rows.Add(offset + i);
+                    }
+
+                    break;
+            }
+
+            offset += n;
+        }
+
+        var result = new float[chunks.Count][];
+        if (rows.Count == 0)
+        {
+            Array.Fill(result, []);
+            return result;
+        }
+
+        var selected = rows.Count == x.shape[0] ? x : x.index_select(0, torch.tensor(rows.ToArray()));
+        var logits = nn.functional.linear(TensorMath.RmsNorm(selected, _finalNorm, Config.RmsNormEps), _lmHead).contiguous();
+        var all = logits.data<float>().ToArray();
+        var vocab = Config.VocabSize;
+        var at = 0;
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var count = chunks[i].Logits switch
+            {
+                LogitsWanted.LastToken => 1,
+                LogitsWanted.AllTokens => chunks[i].Tokens.Length,
+                _ => 0,
+            };
+            result[i] = count == 0 ? [] : all.AsSpan(at * vocab, count * vocab).ToArray();
+            at += count;
+        }
+
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _embedding.Dispose();
+        _finalNorm.Dispose();
+        if (!ReferenceEquals(_lmHead, _embedding))
+        {
+            _lmHead.Dispose();
+        }
+
+        foreach (var layer in _layers)
+        {
+            layer.Dispose();
+        }
+
+        _rope.Dispose();
+    }
+
+    private static T Track<T>(List<IDisposable> loaded, T item)
+        where T : IDisposable
+    {
+        loaded.Add(item);
+        return item;
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Loaded layer {Layer}/{Layers} after {Seconds:F1} s")]
+    private static partial void LogLayerLoaded(ILogger logger, int layer, int layers, double seconds);
+}

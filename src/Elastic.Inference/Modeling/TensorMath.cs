@@ -1,0 +1,24 @@
+using static TorchSharp.torch;
+
+namespace Elastic.Inference.Modeling;
+
+/// <summary>The small math pieces every family shares.</summary>
+internal static class TensorMath
+{
+    /// <summary>RMSNorm over the last dimension, in fp32, as all supported families define it.</summary>
+    public static Tensor RmsNorm(Tensor x, Tensor weight, float eps)
+    {
+        var variance = x.square().mean([-1L], keepdim: true);
+        return x * (variance + eps).rsqrt() * weight;
+    }
+
+    /// <summary>down(silu(gate(x)) * up(x)) with gate and up stored as one fused [2F, H] weight.</summary>
+    public static Tensor SwiGlu(Tensor x, Tensor gateUp, Tensor down)
+    {
+        var gu = nn.functional.linear(x, gateUp);
+        var ffn = gateUp.shape[0] / 2;
+        var gate = gu.narrow(-1, 0, ffn);
+        var up = gu.narrow(-1, ffn, ffn);
+        return nn.functional.linear(nn.functional.silu(gate) * up, down);
+    }
+}

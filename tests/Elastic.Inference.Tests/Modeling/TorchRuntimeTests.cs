@@ -1,0 +1,21 @@
+using Elastic.Inference.Modeling;
+using TorchSharp;
+
+namespace Elastic.Inference.Tests.Modeling;
+
+[Trait("Category", "Unit")]
+public sealed class TorchRuntimeTests
+{
+    [Fact]
+    public void TensorOp_OnThisMachine_RunsWithoutManualSteps()
+    {
+        // Fails with TypeInitializationException on Debian 12 unless the build patched libLibTorchSharp.so.
+        TorchRuntime.EnsureConfigured();
+        using var a = torch.arange(6, dtype: torch.float32).reshape(2, 3);
+        using var b = torch.ones(3, 2);
+        using var product = torch.matmul(a, b);
+
+        Assert.Equal([3f, 3f, 12f, 12f], product.data<float>().ToArray());
+        Assert.True(TorchRuntime.Threads > 0);
+    }
+}
