@@ -77,6 +77,12 @@ public sealed class SequenceKvCache : IDisposable
     internal (Tensor Keys, Tensor Values) Read(int layer, int length) =>
         (_keys[layer].narrow(1, 0, length), _values[layer].narrow(1, 0, length));
 
+    /// <summary>The whole key buffer of a layer, [kvHeads, capacity, headDim] (for kernels that index it directly).</summary>
+    internal Tensor KeyBuffer(int layer) => _keys[layer];
+
+    /// <summary>The whole value buffer of a layer, [kvHeads, capacity, headDim].</summary>
+    internal Tensor ValueBuffer(int layer) => _values[layer];
+
     /// <summary>Marks <paramref name="count"/> more tokens as stored, after all layers wrote them.</summary>
     internal void Advance(int count) => Length += count;
 

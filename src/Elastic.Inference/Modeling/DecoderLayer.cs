@@ -1,3 +1,4 @@
+using Elastic.Inference.Caching;
 using Elastic.Inference.Checkpoints;
 using Elastic.Inference.Configuration;
 using Elastic.Inference.Experts;
@@ -108,7 +109,7 @@ internal sealed class DecoderLayer : IDisposable
         var c = _config;
         var rows = x.shape[0];
         var h = TensorMath.RmsNorm(x, _inputNorm, c.RmsNormEps);
-        var qkv = nn.functional.linear(h, _qkv, _qkvBias);
+        var qkv = TensorMath.Linear(h, _qkv, _qkvBias);
         if (c.ClipQkv is { } clip)
         {
             qkv = qkv.clamp(-clip, clip);
@@ -135,7 +136,7 @@ internal sealed class DecoderLayer : IDisposable
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         var attention = Attend(q, k, v, chunks);
-        x = x + nn.functional.linear(attention, _o);
+        x = x + TensorMath.Linear(attention, _o);
 
         h = TensorMath.RmsNorm(x, _postNorm, c.RmsNormEps);
         return x + FeedForward(h, experts, trace);
@@ -149,7 +150,7 @@ internal sealed class DecoderLayer : IDisposable
         }
 
         var c = _config;
-        var probs = nn.functional.softmax(nn.functional.linear(h, _router), 1);
+        var probs = nn.functional.softmax(TensorMath.Linear(h, _router), 1);
         var (weights, ids) = torch.topk(probs, c.NumExpertsPerToken, dim: 1);
         if (c.NormTopKProb)
         {
@@ -161,7 +162,7 @@ internal sealed class DecoderLayer : IDisposable
         var output = experts.Execute(h, routing);
         if (_sharedGate is not null)
         {
-            output = output + (nn.functional.sigmoid(nn.functional.linear(h, _sharedGate)) * TensorMath.SwiGlu(h, _ffnGateUp!, _ffnDown!));
+            output = output + (nn.functional.sigmoid(TensorMath.Linear(h, _sharedGate)) * TensorMath.SwiGlu(h, _ffnGateUp!, _ffnDown!));
         }
 
         return output;
@@ -171,33 +172,51 @@ internal sealed class DecoderLayer : IDisposable
     private Tensor Attend(Tensor q, Tensor k, Tensor v, IReadOnlyList<ForwardChunk> chunks)
     {
         var c = _config;
-        var groups = c.NumHeads / c.NumKvHeads;
-        var outputs = new Tensor[chunks.Count];
-        long offset = 0;
-        for (var i = 0; i < chunks.Count; i++)
+        var rows = q.shape[0];
+        var output = torch.empty(rows, c.QProjSize);
+        var decodeRows = new List<(int Row, SequenceKvCache Cache)>();
+        var offset = 0;
+        foreach (var chunk in chunks)
         {
-            var chunk = chunks[i];
             var n = chunk.Tokens.Length;
-            var past = chunk.Cache.Length;
-            var total = past + n;
-            chunk.Cache.Write(_index, past, k.narrow(0, offset, n).transpose(0, 1), v.narrow(0, offset, n).transpose(0, 1));
-            var (keys, values) = chunk.Cache.Read(_index, total);
-
-            // [n, heads, d] → [kvHeads, groups·n, d]: query heads of a group share one kv head, no kv copies.
-            var qg = q.narrow(0, offset, n).transpose(0, 1).reshape(c.NumKvHeads, groups * n, c.HeadDim);
-            var scores = torch.matmul(qg, keys.transpose(1, 2)).mul_(_scale);
-            if (n > 1)
+            if (n == 1)
             {
-                var mask = torch.full([n, total], float.NegativeInfinity).triu(past + 1);
-                scores = (scores.view(c.NumKvHeads, groups, n, total) + mask).view(c.NumKvHeads, groups * n, total);
+                decodeRows.Add((offset, chunk.Cache));
+            }
+            else
+            {
+                output.narrow(0, offset, n).copy_(AttendPrefill(q.narrow(0, offset, n), k.narrow(0, offset, n), v.narrow(0, offset, n), chunk.Cache));
             }
 
-            var attended = torch.matmul(nn.functional.softmax(scores, -1), values);
-            outputs[i] = attended.view(c.NumHeads, n, c.HeadDim).transpose(0, 1).reshape(n, c.QProjSize);
             offset += n;
         }
 
-        return outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 0);
+        if (decodeRows.Count > 0)
+        {
+            DecodeAttention.Run(q.contiguous(), k.contiguous(), v.contiguous(), output, decodeRows, _index, c.NumHeads, c.NumKvHeads, c.HeadDim, _scale);
+        }
+
+        return output;
+    }
+
+    /// <summary>A multi-token chunk: appends its keys/values, then attends with a causal mask offset by what the cache held.</summary>
+    private Tensor AttendPrefill(Tensor q, Tensor k, Tensor v, SequenceKvCache cache)
+    {
+        var c = _config;
+        var groups = c.NumHeads / c.NumKvHeads;
+        var n = q.shape[0];
+        var past = cache.Length;
+        var total = past + (int)n;
+        cache.Write(_index, past, k.transpose(0, 1), v.transpose(0, 1));
+        var (keys, values) = cache.Read(_index, total);
+
+        // [n, heads, d] → [kvHeads, groups·n, d]: query heads of a group share one kv head, no kv copies.
+        var qg = q.transpose(0, 1).reshape(c.NumKvHeads, groups * n, c.HeadDim);
+        var scores = torch.matmul(qg, keys.transpose(1, 2)).mul_(_scale);
+        var mask = torch.full([n, total], float.NegativeInfinity).triu(past + 1);
+        scores = (scores.view(c.NumKvHeads, groups, n, total) + mask).view(c.NumKvHeads, groups * n, total);
+        var attended = torch.matmul(nn.functional.softmax(scores, -1), values);
+        return attended.view(c.NumHeads, n, c.HeadDim).transpose(0, 1).reshape(n, c.QProjSize);
     }
 
     public void Dispose()

@@ -163,7 +163,7 @@ public sealed partial class MoeTransformer : IDisposable
         }
 
         var selected = rows.Count == x.shape[0] ? x : x.index_select(0, torch.tensor(rows.ToArray()));
-        var logits = nn.functional.linear(TensorMath.RmsNorm(selected, _finalNorm, Config.RmsNormEps), _lmHead).contiguous();
+        var logits = TensorMath.Linear(TensorMath.RmsNorm(selected, _finalNorm, Config.RmsNormEps), _lmHead).contiguous();
         var all = logits.data<float>().ToArray();
         var vocab = Config.VocabSize;
         var at = 0;

@@ -12,13 +12,17 @@ internal static class TensorMath
         return x * (variance + eps).rsqrt() * weight;
     }
 
+    /// <summary>x·Wᵀ (+ b): a bandwidth-bound kernel for the few rows of a decode step, libtorch's GEMM otherwise.</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) =>
+        SmallBatchLinear.Applies(x, weight) ? SmallBatchLinear.Forward(x, weight, bias) : nn.functional.linear(x, weight, bias);
+
     /// <summary>down(silu(gate(x)) * up(x)) with gate and up stored as one fused [2F, H] weight.</summary>
     public static Tensor SwiGlu(Tensor x, Tensor gateUp, Tensor down)
     {
-        var gu = nn.functional.linear(x, gateUp);
+        var gu = Linear(x, gateUp);
         var ffn = gateUp.shape[0] / 2;
         var gate = gu.narrow(-1, 0, ffn);
         var up = gu.narrow(-1, ffn, ffn);
-        return nn.functional.linear(nn.functional.silu(gate) * up, down);
+        return Linear(nn.functional.silu(gate) * up, down);
     }
 }

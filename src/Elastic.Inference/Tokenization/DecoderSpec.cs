@@ -69,11 +69,11 @@ internal sealed class DecoderSpec
 
     private void Add(JsonElement element, string file)
     {
-        var type = Json.RequiredString(element, "type", file, "decoder");
+        var type = CheckpointJson.RequiredString(element, "type", file, "decoder");
         switch (type)
         {
             case "Sequence":
-                foreach (var inner in Json.RequiredArray(element, "decoders", file, "decoder Sequence").EnumerateArray())
+                foreach (var inner in CheckpointJson.RequiredArray(element, "decoders", file, "decoder Sequence").EnumerateArray())
                 {
                     Add(inner, file);
                 }
@@ -88,16 +88,16 @@ internal sealed class DecoderSpec
             case "Fuse":
                 break;
             case "Replace":
-                var pattern = Json.RequiredObject(element, "pattern", file, "decoder Replace");
+                var pattern = CheckpointJson.RequiredObject(element, "pattern", file, "decoder Replace");
                 if (!pattern.TryGetProperty("String", out var from) || from.ValueKind != JsonValueKind.String)
                 {
                     throw new Configuration.CheckpointException(file, null, "decoder Replace: only {\"String\": ...} patterns are supported");
                 }
 
-                _replacements.Add((from.GetString()!, Json.RequiredString(element, "content", file, "decoder Replace")));
+                _replacements.Add((from.GetString()!, CheckpointJson.RequiredString(element, "content", file, "decoder Replace")));
                 break;
             case "Strip":
-                var content = Json.OptionalString(element, "content") ?? " ";
+                var content = CheckpointJson.OptionalString(element, "content") ?? " ";
                 var stop = element.TryGetProperty("stop", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : 0;
                 if (content != " " || stop != 0)
                 {
@@ -107,9 +107,9 @@ internal sealed class DecoderSpec
                 StripLeading = element.TryGetProperty("start", out var start) && start.ValueKind == JsonValueKind.Number ? start.GetInt32() : 0;
                 break;
             case "Metaspace":
-                var replacement = Json.OptionalString(element, "replacement") ?? "\u2581";
-                var scheme = Json.OptionalString(element, "prepend_scheme")
-                    ?? (Json.Bool(element, "add_prefix_space", true) ? "always" : "never");
+                var replacement = CheckpointJson.OptionalString(element, "replacement") ?? "\u2581";
+                var scheme = CheckpointJson.OptionalString(element, "prepend_scheme")
+                    ?? (CheckpointJson.Bool(element, "add_prefix_space", true) ? "always" : "never");
                 if (replacement.Length != 1)
                 {
                     throw new Configuration.CheckpointException(file, null, "decoder Metaspace: replacement must be one character");

@@ -26,21 +26,21 @@ internal abstract class PreTokenizer
             return null;
         }
 
-        var type = Json.RequiredString(element, "type", file, "pre_tokenizer");
+        var type = CheckpointJson.RequiredString(element, "type", file, "pre_tokenizer");
         return type switch
         {
             "Sequence" => new SequencePreTokenizer(
-                [.. Json.RequiredArray(element, "pretokenizers", file, "pre_tokenizer Sequence").EnumerateArray()
+                [.. CheckpointJson.RequiredArray(element, "pretokenizers", file, "pre_tokenizer Sequence").EnumerateArray()
                     .Select(e => Parse(e, file) ?? throw new Configuration.CheckpointException(file, null, "pre_tokenizer Sequence holds a null entry"))]),
-            "ByteLevel" => new ByteLevelPreTokenizer(Json.Bool(element, "add_prefix_space", true), Json.Bool(element, "use_regex", true)),
+            "ByteLevel" => new ByteLevelPreTokenizer(CheckpointJson.Bool(element, "add_prefix_space", true), CheckpointJson.Bool(element, "use_regex", true)),
             "Split" => ParseSplit(element, file),
             "Metaspace" => ParseMetaspace(element, file),
             "Digits" => new RegexPreTokenizer(new Regex(@"\p{N}", RegexOptions.CultureInvariant),
-                Json.Bool(element, "individual_digits", false) ? SplitBehavior.Isolated : SplitBehavior.Contiguous, false),
+                CheckpointJson.Bool(element, "individual_digits", false) ? SplitBehavior.Isolated : SplitBehavior.Contiguous, false),
             "WhitespaceSplit" => new RegexPreTokenizer(new Regex(@"\s+", RegexOptions.CultureInvariant), SplitBehavior.Removed, false),
             "Whitespace" => new RegexPreTokenizer(new Regex(@"\w+|[^\w\s]+", RegexOptions.CultureInvariant), SplitBehavior.Removed, true),
             "Punctuation" => new RegexPreTokenizer(new Regex(@"[\p{P}!-/:-@\[-`{-~]", RegexOptions.CultureInvariant),
-                RegexSplitter.ParseBehavior(Json.OptionalString(element, "behavior") ?? "Isolated", file), false),
+                RegexSplitter.ParseBehavior(CheckpointJson.OptionalString(element, "behavior") ?? "Isolated", file), false),
             _ => throw new Configuration.CheckpointException(file, null, $"pre_tokenizer type '{type}' is not supported"),
         };
     }
@@ -50,11 +50,11 @@ internal abstract class PreTokenizer
 
     private static RegexPreTokenizer ParseSplit(JsonElement element, string file)
     {
-        var pattern = Json.RequiredObject(element, "pattern", file, "pre_tokenizer Split");
+        var pattern = CheckpointJson.RequiredObject(element, "pattern", file, "pre_tokenizer Split");
         Regex regex;
         if (pattern.TryGetProperty("Regex", out var r) && r.ValueKind == JsonValueKind.String)
         {
-            regex = Json.CompileRegex(r.GetString()!, file, "pre_tokenizer Split");
+            regex = CheckpointJson.CompileRegex(r.GetString()!, file, "pre_tokenizer Split");
         }
         else if (pattern.TryGetProperty("String", out var s) && s.ValueKind == JsonValueKind.String)
         {
@@ -65,27 +65,27 @@ internal abstract class PreTokenizer
             throw new Configuration.CheckpointException(file, null, "pre_tokenizer Split: pattern must be {\"String\": ...} or {\"Regex\": ...}");
         }
 
-        var behavior = RegexSplitter.ParseBehavior(Json.RequiredString(element, "behavior", file, "pre_tokenizer Split"), file);
-        return new RegexPreTokenizer(regex, behavior, Json.Bool(element, "invert", false));
+        var behavior = RegexSplitter.ParseBehavior(CheckpointJson.RequiredString(element, "behavior", file, "pre_tokenizer Split"), file);
+        return new RegexPreTokenizer(regex, behavior, CheckpointJson.Bool(element, "invert", false));
     }
 
     private static MetaspacePreTokenizer ParseMetaspace(JsonElement element, string file)
     {
-        var replacement = Json.OptionalString(element, "replacement") ?? "\u2581";
+        var replacement = CheckpointJson.OptionalString(element, "replacement") ?? "\u2581";
         if (replacement.Length != 1)
         {
             throw new Configuration.CheckpointException(file, null, "pre_tokenizer Metaspace: replacement must be one character");
         }
 
-        var scheme = Json.OptionalString(element, "prepend_scheme")
-            ?? (Json.Bool(element, "add_prefix_space", true) ? "always" : "never");
+        var scheme = CheckpointJson.OptionalString(element, "prepend_scheme")
+            ?? (CheckpointJson.Bool(element, "add_prefix_space", true) ? "always" : "never");
         if (scheme is not ("always" or "first" or "never"))
         {
             throw new Configuration.CheckpointException(file, null, $"pre_tokenizer Metaspace: prepend_scheme '{scheme}' is not supported");
         }
 
         // Files written before the "split" option always split on the replacement character.
-        return new MetaspacePreTokenizer(replacement[0], scheme, Json.Bool(element, "split", true));
+        return new MetaspacePreTokenizer(replacement[0], scheme, CheckpointJson.Bool(element, "split", true));
     }
 
     protected static void AddPieces(PreToken source, List<(int Start, int Length)> pieces, List<PreToken> output)

@@ -37,11 +37,11 @@ internal sealed class TextNormalizer
             return;
         }
 
-        var type = Json.RequiredString(element, "type", file, "normalizer");
+        var type = CheckpointJson.RequiredString(element, "type", file, "normalizer");
         switch (type)
         {
             case "Sequence":
-                foreach (var inner in Json.RequiredArray(element, "normalizers", file, "normalizer").EnumerateArray())
+                foreach (var inner in CheckpointJson.RequiredArray(element, "normalizers", file, "normalizer").EnumerateArray())
                 {
                     AddSteps(inner, steps, file);
                 }
@@ -65,7 +65,7 @@ internal sealed class TextNormalizer
                 steps.Add(static s => s.ToLowerInvariant());
                 break;
             case "Prepend":
-                var prefix = Json.RequiredString(element, "prepend", file, "normalizer Prepend");
+                var prefix = CheckpointJson.RequiredString(element, "prepend", file, "normalizer Prepend");
                 // Hugging Face skips empty strings so segments between two special tokens stay empty.
                 steps.Add(s => s.Length == 0 ? s : prefix + s);
                 break;
@@ -84,8 +84,8 @@ internal sealed class TextNormalizer
 
     internal static Func<string, string> ParseReplace(JsonElement element, string file, string what)
     {
-        var content = Json.RequiredString(element, "content", file, what);
-        var pattern = Json.RequiredObject(element, "pattern", file, what);
+        var content = CheckpointJson.RequiredString(element, "content", file, what);
+        var pattern = CheckpointJson.RequiredObject(element, "pattern", file, what);
         if (pattern.TryGetProperty("String", out var literal) && literal.ValueKind == JsonValueKind.String)
         {
             var from = literal.GetString()!;
@@ -94,7 +94,7 @@ internal sealed class TextNormalizer
 
         if (pattern.TryGetProperty("Regex", out var regexText) && regexText.ValueKind == JsonValueKind.String)
         {
-            var regex = Json.CompileRegex(regexText.GetString()!, file, what);
+            var regex = CheckpointJson.CompileRegex(regexText.GetString()!, file, what);
             return s => regex.Replace(s, content.Replace("$", "$$", StringComparison.Ordinal));
         }
 

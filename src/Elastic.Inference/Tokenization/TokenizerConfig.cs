@@ -25,7 +25,7 @@ internal sealed class TokenizerConfig
         var generation = Path.Combine(directory, "generation_config.json");
         if (config.EosToken is null && File.Exists(generation))
         {
-            using var document = Json.ParseFile(generation, generation);
+            using var document = CheckpointJson.ParseFile(generation, generation);
             if (document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty("eos_token_id", out var eos))
             {
@@ -43,7 +43,7 @@ internal sealed class TokenizerConfig
 
     private static TokenizerConfig ReadTokenizerConfig(string path)
     {
-        using var document = Json.ParseFile(path, path);
+        using var document = CheckpointJson.ParseFile(path, path);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -85,7 +85,7 @@ internal sealed class TokenizerConfig
         {
             JsonValueKind.Null => null,
             JsonValueKind.String => value.GetString(),
-            JsonValueKind.Object => Json.RequiredString(value, "content", path, name),
+            JsonValueKind.Object => CheckpointJson.RequiredString(value, "content", path, name),
             _ => throw new Configuration.CheckpointException(path, null, $"{name} must be a string, an object with 'content', or null"),
         };
     }

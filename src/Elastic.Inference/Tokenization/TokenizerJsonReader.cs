@@ -7,7 +7,7 @@ internal static class TokenizerJsonReader
 {
     public static LoadedTokenizer Read(string path)
     {
-        using var document = Json.ParseFile(path, path);
+        using var document = CheckpointJson.ParseFile(path, path);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -19,7 +19,7 @@ internal static class TokenizerJsonReader
             throw new Configuration.CheckpointException(path, null, "the object field 'model' is missing");
         }
 
-        var type = Json.OptionalString(model, "type") ?? (model.TryGetProperty("merges", out _) ? "BPE" : "(none)");
+        var type = CheckpointJson.OptionalString(model, "type") ?? (model.TryGetProperty("merges", out _) ? "BPE" : "(none)");
         if (type != "BPE")
         {
             throw new Configuration.CheckpointException(path, null, $"model type '{type}' is not supported; only BPE tokenizers can be loaded");
@@ -27,7 +27,7 @@ internal static class TokenizerJsonReader
 
         foreach (var unsupported in (string[])["continuing_subword_prefix", "end_of_word_suffix"])
         {
-            if (Json.OptionalString(model, unsupported) is { Length: > 0 } value)
+            if (CheckpointJson.OptionalString(model, unsupported) is { Length: > 0 } value)
             {
                 throw new Configuration.CheckpointException(path, null, $"model.{unsupported} '{value}' is not supported");
             }
@@ -37,10 +37,10 @@ internal static class TokenizerJsonReader
         var bpe = new BpeModel(
             vocab,
             ReadMerges(model, path),
-            Json.OptionalString(model, "unk_token"),
-            Json.Bool(model, "fuse_unk", false),
-            Json.Bool(model, "byte_fallback", false),
-            Json.Bool(model, "ignore_merges", false),
+            CheckpointJson.OptionalString(model, "unk_token"),
+            CheckpointJson.Bool(model, "fuse_unk", false),
+            CheckpointJson.Bool(model, "byte_fallback", false),
+            CheckpointJson.Bool(model, "ignore_merges", false),
             path);
 
         var normalizer = root.TryGetProperty("normalizer", out var n) ? TextNormalizer.Parse(n, path) : TextNormalizer.Identity;
@@ -160,11 +160,11 @@ internal static class TokenizerJsonReader
 
         return new AddedToken(
             id.Value,
-            Json.RequiredString(token, "content", path, what),
-            Json.Bool(token, "special", false),
-            Json.Bool(token, "lstrip", false),
-            Json.Bool(token, "rstrip", false),
-            Json.Bool(token, "single_word", false));
+            CheckpointJson.RequiredString(token, "content", path, what),
+            CheckpointJson.Bool(token, "special", false),
+            CheckpointJson.Bool(token, "lstrip", false),
+            CheckpointJson.Bool(token, "rstrip", false),
+            CheckpointJson.Bool(token, "single_word", false));
     }
 
     private static (string? Prefix, string? Suffix) ReadTemplate(JsonElement post)
@@ -174,7 +174,7 @@ internal static class TokenizerJsonReader
             return (null, null);
         }
 
-        if (Json.OptionalString(post, "type") == "Sequence" && post.TryGetProperty("processors", out var processors)
+        if (CheckpointJson.OptionalString(post, "type") == "Sequence" && post.TryGetProperty("processors", out var processors)
             && processors.ValueKind == JsonValueKind.Array)
         {
             foreach (var inner in processors.EnumerateArray())
@@ -189,14 +189,14 @@ internal static class TokenizerJsonReader
             return (null, null);
         }
 
-        if (Json.OptionalString(post, "type") != "TemplateProcessing" || !post.TryGetProperty("single", out var single)
+        if (CheckpointJson.OptionalString(post, "type") != "TemplateProcessing" || !post.TryGetProperty("single", out var single)
             || single.ValueKind != JsonValueKind.Array || single.GetArrayLength() == 0)
         {
             return (null, null);
         }
 
         static string? Special(JsonElement piece) =>
-            piece.ValueKind == JsonValueKind.Object && piece.TryGetProperty("SpecialToken", out var s) ? Json.OptionalString(s, "id") : null;
+            piece.ValueKind == JsonValueKind.Object && piece.TryGetProperty("SpecialToken", out var s) ? CheckpointJson.OptionalString(s, "id") : null;
 
         return (Special(single[0]), Special(single[single.GetArrayLength() - 1]));
     }

@@ -42,7 +42,7 @@ internal static class Ops
         if (op == "**")
         {
             var result = Math.Pow(Values.ToDouble(a), Values.ToDouble(b));
-            return a is double || b is double || Values.ToLong(b) < 0 ? result : (long)result;
+            return a is double || b is double || Values.ToLong(b) < 0 ? result : (object)(long)result;
         }
 
         if (a is double || b is double)
@@ -82,7 +82,7 @@ internal static class Ops
         FailIfUndefined(v);
         return v switch
         {
-            double d => -d,
+            double d => (object)(-d),
             long or bool => -Values.ToLong(v),
             _ => throw new InvalidOperationException($"bad operand type for unary -: '{Values.TypeName(v)}'"),
         };

@@ -330,7 +330,6 @@ internal static class Values
         IReadOnlyDictionary<string, object?> d => DictFrom(d),
         IDictionary<string, object?> d => DictFrom(d),
         IDictionary d => DictFrom(d.Keys.Cast<object>().ToDictionary(k => Convert.ToString(k, CultureInfo.InvariantCulture) ?? string.Empty, k => d[k])),
-        List<object?> list => list,
         IEnumerable e => e.Cast<object?>().Select(FromClr).ToList(),
         _ => v.ToString(),
     };
@@ -361,7 +360,7 @@ internal static class Values
             case JsonValueKind.String:
                 return e.GetString();
             case JsonValueKind.Number:
-                return e.TryGetInt64(out var l) ? l : e.GetDouble();
+                return e.TryGetInt64(out var l) ? (object)l : e.GetDouble();
             case JsonValueKind.True:
                 return true;
             case JsonValueKind.False:

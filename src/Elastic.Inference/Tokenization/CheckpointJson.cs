@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Elastic.Inference.Tokenization;
 
 /// <summary>Reads checkpoint JSON, turning every shape problem into a <see cref="Configuration.CheckpointException"/>.</summary>
-internal static class Json
+internal static class CheckpointJson
 {
     public static JsonDocument ParseFile(string path, string file)
     {

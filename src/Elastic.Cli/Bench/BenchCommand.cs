@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Elastic.Cli.Console;
+using Elastic.Inference.Modeling;
+
+namespace Elastic.Cli.Bench;
+
+/// <summary><c>elastic bench engine</c>: engine throughput against the memory-bandwidth roofline.</summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--models") { Description = "Benchmark models: small, bench-M", DefaultValueFactory = _ => ["small", "bench-M"], AllowMultipleArgumentsPerToken = true };
+        var batches = new Option<int[]>("--batch") { Description = "Decode batch sizes", DefaultValueFactory = _ => [1, 8, 32], AllowMultipleArgumentsPerToken = true };
+        var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence", DefaultValueFactory = _ => 128 };
+        var decode = new Option<int>("--decode-tokens") { Description = "Decode steps timed per run", DefaultValueFactory = _ => 32 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per measurement (median reported; one extra warm-up run)", DefaultValueFactory = _ => 3 };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
+
+        var engine = new Command("engine", "Prefill and batched decode tokens/s of the engine on random weights, with the decode roofline of this machine")
+        {
+            models, batches, prompt, decode, repeats, threads, json,
+        };
+        engine.SetAction(parse =>
+        {
+            var settings = new EngineBenchmarkSettings(
+                parse.GetValue(models)!, parse.GetValue(batches)!, parse.GetValue(prompt), parse.GetValue(decode), parse.GetValue(repeats), parse.GetValue(threads), Seed: 1);
+            Validate(settings);
+            return Run(settings, parse.GetValue(json));
+        });
+
+        return new Command("bench", "Benchmarks") { engine };
+    }
+
+    private static void Validate(EngineBenchmarkSettings s)
+    {
+        foreach (var m in s.Models)
+        {
+            _ = BenchModels.Get(m);
+        }
+
+        if (s.Batches.Count == 0 || s.Batches.Any(b => b <= 0))
+        {
+            throw new ArgumentException("--batch needs positive batch sizes");
+        }
+
+        if (s.PromptTokens <= 0 || s.DecodeTokens <= 1 || s.Repeats <= 0 || s.Threads <= 0)
+        {
+            throw new ArgumentException("--prompt-tokens, --repeats and --threads must be positive, --decode-tokens at least 2");
+        }
+    }
+
+    private static int Run(EngineBenchmarkSettings settings, string? jsonPath)
+    {
+        TorchRuntime.Configure(settings.Threads);
+        var progress = ConsoleProgress.ForStandardError();
+        progress.Status($"Measuring memory bandwidth ({settings.Threads} threads)...");
+        var bandwidth = EngineBenchmark.MeasureBandwidthGBps(5);
+        var bench = new EngineBenchmark(settings, progress);
+        var results = settings.Models.Select(m => bench.Run(m, bandwidth)).ToList();
+        progress.Done();
+
+        var o = System.Console.Out;
+        var inv = CultureInfo.InvariantCulture;
+        o.WriteLine($"Machine: {Environment.ProcessorCount} cores, libtorch threads {settings.Threads}, memory bandwidth {bandwidth:F1} GB/s (median of 5 sums over 1 GiB)");
+        o.WriteLine($"Prompt {settings.PromptTokens} tokens; decode {settings.DecodeTokens} steps; median of {settings.Repeats} runs after one warm-up");
+        o.WriteLine();
+        o.WriteLine($"| model | params | active MB/token | roofline tok/s | prefill tok/s | {string.Join(" | ", settings.Batches.Select(b => $"decode b={b} tok/s"))} | b1 % of roofline | b{settings.Batches[^1]} / b1 |");
+        o.WriteLine($"|---|---|---|---|---|{string.Concat(settings.Batches.Select(_ => "---|"))}---|---|");
+        foreach (var r in results)
+        {
+            var b1 = r.DecodeTokensPerSecond.GetValueOrDefault(settings.Batches[0]);
+            var last = r.DecodeTokensPerSecond[settings.Batches[^1]];
+            o.WriteLine(
+                $"| {r.Model} | {r.Parameters / 1e6:F0} M | {r.ActiveBytesPerToken / 1e6:F1} | {r.RooflineTokensPerSecond:F1} | {r.PrefillTokensPerSecond:F0} | {string.Join(" | ", settings.Batches.Select(b => r.DecodeTokensPerSecond[b].ToString("F1", inv)))} | {100 * b1 / r.RooflineTokensPerSecond:F0}% | {last / b1:F1}x |");
+        }
+
+        if (jsonPath is not null)
+        {
+            File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { bandwidthGBps = bandwidth, settings, results }, JsonOptions));
+        }
+
+        return 0;
+    }
+}

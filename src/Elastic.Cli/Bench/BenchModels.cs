@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Elastic.Inference.Configuration;
+
+namespace Elastic.Cli.Bench;
+
+/// <summary>The model shapes the engine benchmark runs, with random weights (Mixtral layout).</summary>
+internal static class BenchModels
+{
+    public static IReadOnlyList<string> Names { get; } = ["small", "bench-M"];
+
+    /// <summary>small: the per-step overhead regime; bench-M: ~0.64 B parameters, the bandwidth regime.</summary>
+    public static ModelConfig Get(string name) => name switch
+    {
+        "small" => Mixtral(vocab: 512, hidden: 256, layers: 4, experts: 8, ffn: 512, heads: 8, kvHeads: 4),
+        "bench-M" => Mixtral(vocab: 32000, hidden: 1024, layers: 8, experts: 16, ffn: 1408, heads: 16, kvHeads: 4),
+        _ => throw new ArgumentException($"unknown benchmark model '{name}'; choose one of: {string.Join(", ", Names)}", nameof(name)),
+    };
+
+    private static ModelConfig Mixtral(int vocab, int hidden, int layers, int experts, int ffn, int heads, int kvHeads) =>
+        ModelConfig.Parse(new JsonObject
+        {
+            ["model_type"] = "mixtral",
+            ["vocab_size"] = vocab,
+            ["hidden_size"] = hidden,
+            ["intermediate_size"] = ffn,
+            ["num_hidden_layers"] = layers,
+            ["num_attention_heads"] = heads,
+            ["num_key_value_heads"] = kvHeads,
+            ["num_local_experts"] = experts,
+            ["num_experts_per_tok"] = 2,
+            ["max_position_embeddings"] = 2048,
+            ["rope_theta"] = 1e6,
+            ["rms_norm_eps"] = 1e-5,
+            ["tie_word_embeddings"] = false,
+        });
+
+    /// <summary>Weight bytes read to decode one token at batch 1: everything but inactive experts and the embedding table.</summary>
+    public static long ActiveBytesPerToken(ModelConfig c)
+    {
+        long h = c.HiddenSize;
+        long perLayer = (h * (c.QProjSize + (2L * c.KvProjSize))) + (c.QProjSize * h) + (2 * h);
+        var sparse = Enumerable.Range(0, c.NumLayers).Count(c.IsSparseLayer);
+        long experts = sparse * ((c.NumExperts * h) + (c.NumExpertsPerToken * 3L * h * c.ExpertIntermediateSize));
+        long dense = (c.NumLayers - sparse) * 3L * h * c.DenseIntermediateSize;
+        long head = (long)c.VocabSize * h;
+        return ((c.NumLayers * perLayer) + experts + dense + head + h) * sizeof(float);
+    }
+
+    public static long TotalParameters(ModelConfig c) =>
+        Inference.Checkpoints.WeightNames.Expected(c).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b));
+}

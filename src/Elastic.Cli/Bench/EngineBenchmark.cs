@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Elastic.Inference.Checkpoints;
+using Elastic.Inference.Configuration;
+using Elastic.Inference.Engine;
+using Elastic.Inference.Modeling;
+using Elastic.Inference.Sampling;
+using Elastic.Cli.Console;
+using TorchSharp;
+
+namespace Elastic.Cli.Bench;
+
+/// <summary>Settings of one engine benchmark run.</summary>
+internal sealed record EngineBenchmarkSettings(IReadOnlyList<string> Models, IReadOnlyList<int> Batches, int PromptTokens, int DecodeTokens, int Repeats, int Threads, int Seed);
+
+/// <summary>What one benchmark model measured.</summary>
+internal sealed record EngineBenchmarkResult(
+    string Model,
+    long Parameters,
+    long ActiveBytesPerToken,
+    double PrefillTokensPerSecond,
+    IReadOnlyDictionary<int, double> DecodeTokensPerSecond,
+    double RooflineTokensPerSecond);
+
+/// <summary>
+/// Measures the engine directly (no server): prefill and batched decode throughput on random weights,
+/// against the decode roofline implied by this machine's measured memory bandwidth.
+/// </summary>
+internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgressReporter progress)
+{
+    public static double MeasureBandwidthGBps(int repeats)
+    {
+        // 1 GiB streamed by a sum: the same access pattern as a GEMV over weights.
+        using var scope = torch.NewDisposeScope();
+        var data = torch.ones(256L << 20);
+        data.sum().item<float>();
+        var times = new List<double>();
+        for (var i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            data.sum().item<float>();
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+
+        return data.numel() * sizeof(float) / Median(times) / 1e9;
+    }
+
+    public EngineBenchmarkResult Run(string name, double bandwidthGBps)
+    {
+        var config = BenchModels.Get(name);
+        progress.Status($"{name}: building random weights ({BenchModels.TotalParameters(config) / 1e6:F0} M parameters)");
+        using var weights = new RandomWeights(config, settings.Seed);
+        using var model = MoeModel.Create(weights, name);
+        var prefill = MeasurePrefill(model);
+        var decode = new Dictionary<int, double>();
+        foreach (var batch in settings.Batches)
+        {
+            decode[batch] = MeasureDecode(model, batch);
+        }
+
+        var active = BenchModels.ActiveBytesPerToken(config);
+        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, bandwidthGBps * 1e9 / active);
+    }
+
+    private double MeasurePrefill(MoeModel model)
+    {
+        var rates = new List<double>();
+        for (var r = 0; r <= settings.Repeats; r++)
+        {
+            progress.Status($"{model.Directory}: prefill {settings.PromptTokens} tokens, run {r}/{settings.Repeats}");
+            using var engine = NewEngine(model, 1);
+            engine.Submit(Request(model.Config, 0, r, maxTokens: 1));
+            var clock = Stopwatch.StartNew();
+            while (engine.HasWork)
+            {
+                engine.Step();
+            }
+
+            if (r > 0)
+            {
+                rates.Add(settings.PromptTokens / clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        return Median(rates);
+    }
+
+    private double MeasureDecode(MoeModel model, int batch)
+    {
+        var rates = new List<double>();
+        for (var r = 0; r <= settings.Repeats; r++)
+        {
+            using var engine = NewEngine(model, batch);
+            for (var b = 0; b < batch; b++)
+            {
+                engine.Submit(Request(model.Config, b, r, maxTokens: settings.DecodeTokens + 1));
+            }
+
+            // Prefill everything first, then time decode steps only.
+            var started = 0;
+            while (started < batch)
+            {
+                started += engine.Step().Count(o => o.OutputTokens == 1);
+            }
+
+            var clock = Stopwatch.StartNew();
+            var tokens = 0;
+            var step = 0;
+            while (engine.HasWork)
+            {
+                tokens += engine.Step().Count(o => o.Token is not null);
+                if (++step % 8 == 0)
+                {
+                    progress.Report($"{model.Directory}: decode batch {batch}, run {r}/{settings.Repeats}", (double)step / settings.DecodeTokens);
+                }
+            }
+
+            if (r > 0)
+            {
+                rates.Add(tokens / clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        return Median(rates);
+    }
+
+    private InferenceEngine NewEngine(MoeModel model, int batch) =>
+        new(model.Transformer, model.Experts, new EngineOptions
+        {
+            KvCacheBytes = model.Config.KvBytesPerToken * batch * (settings.PromptTokens + settings.DecodeTokens + 1),
+            MaxBatchedTokens = Math.Max(batch, 1) * settings.PromptTokens,
+            MaxRunningSequences = batch,
+        });
+
+    private GenerationRequest Request(ModelConfig config, int index, int run, int maxTokens)
+    {
+        var random = new Random(settings.Seed + (1000 * run) + index);
+        var prompt = Enumerable.Range(0, settings.PromptTokens).Select(_ => random.Next(config.VocabSize)).ToArray();
+        return new GenerationRequest(prompt, new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true });
+    }
+
+    internal static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
