@@ -1,23 +1,26 @@
 using System.CommandLine;
 using Elastic.Cli.Bench;
+using Elastic.Cli.Generate;
+using Elastic.Inference.Configuration;
 
 namespace Elastic.Cli;
 
 /// <summary>The <c>elastic</c> command line.</summary>
 internal static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         var root = new RootCommand("Elastic: elastic serving of Mixture-of-Experts models")
         {
+            GenerateCommand.Create(),
             BenchCommand.Create(),
         };
 
         try
         {
-            return root.Parse(args).Invoke();
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or CheckpointException or Inference.Chat.ChatTemplateException)
         {
             System.Console.Error.WriteLine($"error: {ex.Message}");
             return 2;

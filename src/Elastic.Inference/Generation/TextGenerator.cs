@@ -1,0 +1,54 @@
+using System.Runtime.CompilerServices;
+using Elastic.Inference.Engine;
+using Elastic.Inference.Sampling;
+
+namespace Elastic.Inference.Generation;
+
+/// <summary>One streamed piece of a generation: new text, the token behind it, and how it ended.</summary>
+public sealed record GenerationUpdate(string Text, SampledToken? Token, FinishReason? Finish, int PromptTokens, int OutputTokens);
+
+/// <summary>
+/// Turns engine tokens into text for one request: incremental detokenization that never splits a
+/// character, stop strings (the output is cut before them) and end-of-stream flushing.
+/// </summary>
+public sealed class TextGenerator(ServedModel model, EngineLoop loop)
+{
+    public ServedModel Model => model;
+
+    public EngineLoop Loop => loop;
+
+    /// <summary>Streams the continuation of <paramref name="prompt"/>. Cancelling frees the sequence's KV cache within one step.</summary>
+    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reader = loop.Submit(new GenerationRequest(prompt, sampling), abort.Token);
+        var detokenizer = model.Tokenizer.CreateDetokenizer(skipSpecialTokens: true);
+        var stops = new StopStringMatcher(sampling.Stop);
+        await foreach (var output in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var token = output.Token!;
+            var endsWithEos = output.Finish == FinishReason.Stop && !sampling.IgnoreEos && model.EosTokenIds.Contains(token.TokenId);
+            var text = endsWithEos || sampling.StopTokenIds.Contains(token.TokenId) ? "" : detokenizer.Append(token.TokenId);
+            if (output.Finish is not null)
+            {
+                text += detokenizer.Flush();
+            }
+
+            var (emit, stopped) = stops.Push(text);
+            if (stopped)
+            {
+                // Ending the sequence here frees its cache now rather than after max_tokens.
+                await abort.CancelAsync().ConfigureAwait(false);
+                yield return new GenerationUpdate(emit, token, FinishReason.Stop, output.PromptTokens, output.OutputTokens);
+                yield break;
+            }
+
+            if (output.Finish is not null)
+            {
+                emit += stops.Flush();
+            }
+
+            yield return new GenerationUpdate(emit, token, output.Finish, output.PromptTokens, output.OutputTokens);
+        }
+    }
+}
