@@ -1,6 +1,9 @@
 using System.CommandLine;
+using Elastic.Cli.Analysis;
 using Elastic.Cli.Bench;
+using Elastic.Cli.Eval;
 using Elastic.Cli.Generate;
+using Elastic.Cli.Train;
 using Elastic.Inference.Configuration;
 
 namespace Elastic.Cli;
@@ -13,6 +16,9 @@ internal static class Program
         var root = new RootCommand("Elastic: elastic serving of Mixture-of-Experts models")
         {
             GenerateCommand.Create(),
+            TrainCommand.Create(),
+            EvalCommand.Create(),
+            AnalyzeRoutingCommand.Create(),
             BenchCommand.Create(),
         };
 

@@ -114,21 +114,30 @@ public sealed partial class MoeTransformer : IDisposable
 
         var step = Interlocked.Increment(ref _steps);
         var stepTrace = new StepTrace(trace, step, origins);
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        var x = _embedding.index_select(0, torch.tensor(tokens.ToArray()));
-        var (cos, sin) = _rope.Gather(torch.tensor(positions.ToArray()));
-        foreach (var layer in _layers)
+        var stepScoped = experts as IStepScopedExpertExecutor;
+        stepScoped?.BeginStep();
+        try
         {
-            x = layer.Forward(x, cos, sin, chunks, experts, stepTrace);
-        }
+            using var noGrad = torch.no_grad();
+            using var scope = torch.NewDisposeScope();
+            var x = _embedding.index_select(0, torch.tensor(tokens.ToArray()));
+            var (cos, sin) = _rope.Gather(torch.tensor(positions.ToArray()));
+            foreach (var layer in _layers)
+            {
+                x = layer.Forward(x, cos, sin, chunks, experts, stepTrace);
+            }
 
-        foreach (var chunk in chunks)
+            foreach (var chunk in chunks)
+            {
+                chunk.Cache.Advance(chunk.Tokens.Length);
+            }
+
+            return ComputeLogits(x, chunks);
+        }
+        finally
         {
-            chunk.Cache.Advance(chunk.Tokens.Length);
+            stepScoped?.EndStep();
         }
-
-        return ComputeLogits(x, chunks);
     }
 
     private float[][] ComputeLogits(Tensor x, IReadOnlyList<ForwardChunk> chunks)

@@ -194,7 +194,7 @@ public sealed class Sampler
         return probs.Length - 1;
     }
 
-    internal static int ArgMax(ReadOnlySpan<float> values)
+    public static int ArgMax(ReadOnlySpan<float> values)
     {
         var best = 0;
         for (var i = 1; i < values.Length; i++)
@@ -208,7 +208,7 @@ public sealed class Sampler
         return best;
     }
 
-    internal static float LogSumExp(ReadOnlySpan<float> logits)
+    public static float LogSumExp(ReadOnlySpan<float> logits)
     {
         var max = float.NegativeInfinity;
         foreach (var l in logits)

@@ -6,14 +6,17 @@ public static class ByteLevelBpeTrainer
     /// <summary>
     /// Learns merges from <paramref name="corpus"/> until the vocabulary (special tokens + 256 byte symbols + merges)
     /// reaches <paramref name="vocabSize"/> or no pair occurs <paramref name="minFrequency"/> times. Deterministic:
-    /// equal counts are broken by the ordinal order of the pair's (left, right) strings.
+    /// equal counts are broken by the ordinal order of the pair's (left, right) strings. With
+    /// <paramref name="individualDigits"/> every digit stays its own token (a Digits pre-tokenizer runs first),
+    /// which lets a small model learn arithmetic digit by digit.
     /// </summary>
     public static void Train(
         IEnumerable<string> corpus,
         int vocabSize,
         IReadOnlyList<string> specialTokens,
         string outputTokenizerJsonPath,
-        int minFrequency = 2)
+        int minFrequency = 2,
+        bool individualDigits = false)
     {
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(specialTokens);
@@ -41,16 +44,21 @@ public static class ByteLevelBpeTrainer
             }
         }
 
-        var words = CountWords(corpus, specials);
+        var words = CountWords(corpus, specials, individualDigits);
         var merges = new BpePairMerger(tokens, words).Run(vocabSize, minFrequency);
-        TokenizerJsonWriter.Write(outputTokenizerJsonPath, tokens, specials.Count, merges);
+        TokenizerJsonWriter.Write(outputTokenizerJsonPath, tokens, specials.Count, merges, individualDigits);
     }
 
-    private static Dictionary<string, long> CountWords(IEnumerable<string> corpus, List<string> specials)
+    private static Dictionary<string, long> CountWords(IEnumerable<string> corpus, List<string> specials, bool individualDigits)
     {
         // Special tokens in the corpus are document separators, not text to learn merges from.
         var splitter = new AddedTokenSplitter(specials.Select((s, i) => new AddedToken(i, s, Special: true)));
-        var preTokenizer = new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true);
+        PreTokenizer preTokenizer = new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true);
+        if (individualDigits)
+        {
+            preTokenizer = new SequencePreTokenizer([PreTokenizer.IndividualDigits(), preTokenizer]);
+        }
+
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var text in corpus)
         {

@@ -35,8 +35,7 @@ internal abstract class PreTokenizer
             "ByteLevel" => new ByteLevelPreTokenizer(CheckpointJson.Bool(element, "add_prefix_space", true), CheckpointJson.Bool(element, "use_regex", true)),
             "Split" => ParseSplit(element, file),
             "Metaspace" => ParseMetaspace(element, file),
-            "Digits" => new RegexPreTokenizer(new Regex(@"\p{N}", RegexOptions.CultureInvariant),
-                CheckpointJson.Bool(element, "individual_digits", false) ? SplitBehavior.Isolated : SplitBehavior.Contiguous, false),
+            "Digits" => CheckpointJson.Bool(element, "individual_digits", false) ? IndividualDigits() : new RegexPreTokenizer(new Regex(@"\p{N}", RegexOptions.CultureInvariant), SplitBehavior.Contiguous, false),
             "WhitespaceSplit" => new RegexPreTokenizer(new Regex(@"\s+", RegexOptions.CultureInvariant), SplitBehavior.Removed, false),
             "Whitespace" => new RegexPreTokenizer(new Regex(@"\w+|[^\w\s]+", RegexOptions.CultureInvariant), SplitBehavior.Removed, true),
             "Punctuation" => new RegexPreTokenizer(new Regex(@"[\p{P}!-/:-@\[-`{-~]", RegexOptions.CultureInvariant),
@@ -44,6 +43,9 @@ internal abstract class PreTokenizer
             _ => throw new Configuration.CheckpointException(file, null, $"pre_tokenizer type '{type}' is not supported"),
         };
     }
+
+    /// <summary>Hugging Face's Digits pre-tokenizer with individual_digits: every digit becomes its own piece.</summary>
+    public static PreTokenizer IndividualDigits() => new RegexPreTokenizer(new Regex(@"\p{N}", RegexOptions.CultureInvariant), SplitBehavior.Isolated, false);
 
     /// <summary>True when this pre-tokenizer (or one in its sequence) maps text to the byte-level alphabet.</summary>
     public virtual bool IsByteLevel => false;

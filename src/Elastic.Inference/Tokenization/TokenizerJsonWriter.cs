@@ -6,7 +6,7 @@ namespace Elastic.Inference.Tokenization;
 /// <summary>Writes a byte-level BPE tokenizer.json laid out like GPT-2's and Qwen's.</summary>
 internal static class TokenizerJsonWriter
 {
-    public static void Write(string path, IReadOnlyList<string> tokens, int specialCount, IReadOnlyList<(string Left, string Right)> merges)
+    public static void Write(string path, IReadOnlyList<string> tokens, int specialCount, IReadOnlyList<(string Left, string Right)> merges, bool individualDigits = false)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
@@ -37,7 +37,24 @@ internal static class TokenizerJsonWriter
 
         writer.WriteEndArray();
         writer.WriteNull("normalizer");
-        WriteByteLevel(writer, "pre_tokenizer", addPrefixSpace: false, trimOffsets: true);
+        if (individualDigits)
+        {
+            writer.WriteStartObject("pre_tokenizer");
+            writer.WriteString("type", "Sequence");
+            writer.WriteStartArray("pretokenizers");
+            writer.WriteStartObject();
+            writer.WriteString("type", "Digits");
+            writer.WriteBoolean("individual_digits", true);
+            writer.WriteEndObject();
+            WriteByteLevel(writer, null, addPrefixSpace: false, trimOffsets: true);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        else
+        {
+            WriteByteLevel(writer, "pre_tokenizer", addPrefixSpace: false, trimOffsets: true);
+        }
+
         WriteByteLevel(writer, "post_processor", addPrefixSpace: true, trimOffsets: false);
         WriteByteLevel(writer, "decoder", addPrefixSpace: true, trimOffsets: true);
 
@@ -69,9 +86,17 @@ internal static class TokenizerJsonWriter
         writer.WriteEndObject();
     }
 
-    private static void WriteByteLevel(Utf8JsonWriter writer, string name, bool addPrefixSpace, bool trimOffsets)
+    private static void WriteByteLevel(Utf8JsonWriter writer, string? name, bool addPrefixSpace, bool trimOffsets)
     {
-        writer.WriteStartObject(name);
+        if (name is null)
+        {
+            writer.WriteStartObject();
+        }
+        else
+        {
+            writer.WriteStartObject(name);
+        }
+
         writer.WriteString("type", "ByteLevel");
         writer.WriteBoolean("add_prefix_space", addPrefixSpace);
         writer.WriteBoolean("trim_offsets", trimOffsets);
