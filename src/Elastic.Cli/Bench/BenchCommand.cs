@@ -33,7 +33,7 @@ internal static class BenchCommand
             return Run(settings, parse.GetValue(json));
         });
 
-        return new Command("bench", "Benchmarks") { engine };
+        return new Command("bench", "Benchmarks") { engine, Serve.ServeBenchCommand.Create() };
     }
 
     private static void Validate(EngineBenchmarkSettings s)

@@ -24,6 +24,30 @@ public sealed class TextGenerator(ServedModel model, EngineLoop loop)
         var reader = loop.Submit(new GenerationRequest(prompt, sampling), abort.Token);
         var detokenizer = model.Tokenizer.CreateDetokenizer(skipSpecialTokens: true);
         var stops = new StopStringMatcher(sampling.Stop);
+        try
+        {
+            await foreach (var update in Stream(reader, detokenizer, stops, sampling, abort, cancellationToken).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+        }
+        finally
+        {
+            // A consumer that stops reading early, a disconnect or a stop string: the engine must drop the
+            // sequence now (freeing its KV cache), not when max_tokens runs out. Cancelling after the
+            // sequence finished is a no-op.
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async IAsyncEnumerable<GenerationUpdate> Stream(
+        System.Threading.Channels.ChannelReader<SequenceOutput> reader,
+        Tokenization.IncrementalDetokenizer detokenizer,
+        StopStringMatcher stops,
+        SamplingParams sampling,
+        CancellationTokenSource abort,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await foreach (var output in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             var token = output.Token!;

@@ -1,0 +1,74 @@
+using Elastic.Inference.Engine;
+using Elastic.Inference.Generation;
+using Elastic.Worker.Metrics;
+
+namespace Elastic.Worker.Api;
+
+/// <summary>Times one HTTP request's sequences into <see cref="ServingMetrics"/>; a no-op when the host registered none.</summary>
+internal sealed class RequestTelemetry(ServingMetrics? metrics, TimeProvider time, long arrivedAt)
+{
+    public SequenceTelemetry StartSequence() => new(metrics, time, arrivedAt);
+}
+
+/// <summary>
+/// One sequence's clock. Queue time is recorded as arrival → first output because the engine does not report
+/// when prefill starts; it therefore includes prefill and equals TTFT until the engine exposes admission time.
+/// </summary>
+internal sealed class SequenceTelemetry(ServingMetrics? metrics, TimeProvider time, long arrivedAt)
+{
+    private long _lastTokenAt;
+    private bool _started;
+    private bool _ended;
+    private int _outputTokens;
+
+    public void OnUpdate(GenerationUpdate update)
+    {
+        if (metrics is null)
+        {
+            return;
+        }
+
+        var now = time.GetTimestamp();
+        if (!_started)
+        {
+            _started = true;
+            var firstOutput = time.GetElapsedTime(arrivedAt, now);
+            metrics.RecordTimeToFirstToken(firstOutput);
+            metrics.RecordQueueTime(firstOutput);
+            metrics.RecordPromptTokens(update.PromptTokens);
+        }
+        else
+        {
+            metrics.RecordInterTokenLatency(time.GetElapsedTime(_lastTokenAt, now));
+        }
+
+        _lastTokenAt = now;
+        _outputTokens = Math.Max(_outputTokens, update.OutputTokens);
+        if (update.Finish is { } finish)
+        {
+            End(FinishReasons.ToOpenAi(finish));
+            metrics.RecordEndToEndLatency(time.GetElapsedTime(arrivedAt, now));
+        }
+    }
+
+    /// <summary>The sequence ended without a finish reason: cancelled (client gone, sibling failed) or failed.</summary>
+    public void OnStopped(bool cancelled)
+    {
+        if (cancelled)
+        {
+            End(FinishReasons.Abort);
+        }
+    }
+
+    private void End(string status)
+    {
+        if (_ended || metrics is null)
+        {
+            return;
+        }
+
+        _ended = true;
+        metrics.RecordGenerationTokens(_outputTokens);
+        metrics.RecordRequest(status);
+    }
+}

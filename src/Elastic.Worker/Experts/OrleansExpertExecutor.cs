@@ -1,0 +1,286 @@
+using System.Runtime.ExceptionServices;
+using Elastic.Abstractions.Grains;
+using Elastic.Inference.Experts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Elastic.Worker.Experts;
+
+/// <summary>
+/// Runs routed experts on expert-shard grains: per MoE layer, the step's rows are grouped by owning
+/// shard under the placement version pinned for the whole step, each shard gets one call with only
+/// the rows it needs, and the weighted partial sums are added up. A call that fails because its
+/// silo is gone, it timed out or the shard came back empty is retried once on another replica.
+/// </summary>
+/// <remarks>
+/// Runs on the engine's compute thread and blocks on the grain calls there: that thread exists for
+/// this, and blocking it costs nothing else. It must never run inside a grain turn. One instance
+/// serves one engine (one step at a time); it is not thread-safe.
+/// </remarks>
+public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScopedExpertExecutor
+{
+    private readonly IGrainFactory _grains;
+    private readonly IPlacementDirectoryGrain _directory;
+    private readonly ILogger _logger;
+    private Placement? _latest;
+    private Placement? _pinned;
+
+    /// <param name="grains">Grain factory of the hosting silo or a cluster client.</param>
+    /// <param name="model">The model name: key of its <see cref="IPlacementDirectoryGrain"/>.</param>
+    /// <param name="logger">Logs placement changes and retries.</param>
+    public OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        _grains = grains;
+        Model = model;
+        _directory = grains.GetGrain<IPlacementDirectoryGrain>(model);
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public string Model { get; }
+
+    /// <summary>The placement version the running step is pinned to; null between steps.</summary>
+    public long? PinnedVersion => _pinned?.Table.Version;
+
+    /// <summary>The newest placement version this executor has seen; 0 before any.</summary>
+    public long KnownVersion => _latest?.Table.Version ?? 0;
+
+    /// <summary>The placement version the latest <see cref="Execute"/> grouped its rows under; 0 before any.</summary>
+    public long LastUsedVersion { get; private set; }
+
+    /// <summary>Calls retried on another replica since creation.</summary>
+    public long Retries { get; private set; }
+
+    public void BeginStep()
+    {
+        ThrowIfOnGrainScheduler();
+        _pinned = Refresh();
+    }
+
+    public void EndStep() => _pinned = null;
+
+    public Tensor Execute(Tensor hidden, ExpertRouting routing)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(routing);
+        ThrowIfOnGrainScheduler();
+
+        // Used outside a step (no BeginStep): the call gets its own snapshot.
+        var placement = _pinned ?? Refresh();
+        LastUsedVersion = placement.Table.Version;
+        var rows = routing.Rows;
+        var width = (int)hidden.shape[1];
+        var output = new float[rows * width];
+        if (routing.Groups.Count > 0)
+        {
+            var input = hidden.contiguous().data<float>().ToArray();
+            var calls = Plan(placement, routing, input, width, skip: null);
+            var failed = Complete(calls, output, width);
+            if (failed.Count > 0)
+            {
+                Retry(placement, routing, input, width, failed, output);
+            }
+        }
+
+        return torch.tensor(output, [rows, width]);
+    }
+
+    private void Retry(Placement placement, ExpertRouting routing, float[] input, int width, List<(ShardCall Call, Exception Error)> failed, float[] output)
+    {
+        var dead = failed.Select(f => f.Call.Shard).ToHashSet(StringComparer.Ordinal);
+        var groups = failed.SelectMany(f => f.Call.Groups).ToList();
+        foreach (var (call, error) in failed)
+        {
+            LogRetrying(_logger, call.Shard, routing.Layer, placement.Table.Version, error.GetType().Name, error.Message);
+        }
+
+        List<ShardCall> retries;
+        try
+        {
+            retries = Plan(placement, routing, input, width, skip: dead, only: groups);
+        }
+        catch (InvalidOperationException)
+        {
+            // No other replica for some expert: surface the original failure, not the planning one.
+            ExceptionDispatchInfo.Capture(failed[0].Error).Throw();
+            throw;
+        }
+
+        Retries += retries.Count;
+        var again = Complete(retries, output, width);
+        if (again.Count > 0)
+        {
+            ExceptionDispatchInfo.Capture(again[0].Error).Throw();
+        }
+    }
+
+    /// <summary>Groups the routing's experts by the first usable replica and builds one compact batch per shard.</summary>
+    private List<ShardCall> Plan(Placement placement, ExpertRouting routing, float[] input, int width, HashSet<string>? skip, List<ExpertGroup>? only = null)
+    {
+        var byShard = new Dictionary<string, List<ExpertGroup>>(StringComparer.Ordinal);
+        foreach (var group in only ?? routing.Groups)
+        {
+            var id = new ExpertId(group.Expert.Layer, group.Expert.Expert);
+            if (!placement.Shards.TryGetValue(id, out var replicas))
+            {
+                throw new InvalidOperationException($"placement v{placement.Table.Version} of model '{Model}' places no shard for expert {id}");
+            }
+
+            var shard = replicas.FirstOrDefault(r => skip is null || !skip.Contains(r))
+                ?? throw new InvalidOperationException($"placement v{placement.Table.Version} of model '{Model}' has no live replica for expert {id}");
+            if (!byShard.TryGetValue(shard, out var list))
+            {
+                byShard[shard] = list = [];
+            }
+
+            list.Add(group);
+        }
+
+        var calls = new List<ShardCall>(byShard.Count);
+        foreach (var (shard, groups) in byShard)
+        {
+            var batch = BuildBatch(placement.Table.Version, routing, input, width, groups, out var globalRows);
+            var task = _grains.GetGrain<IExpertShardGrain>(shard).ComputeAsync(batch);
+            calls.Add(new ShardCall(shard, groups, globalRows, task));
+        }
+
+        return calls;
+    }
+
+    private static ExpertBatch BuildBatch(long version, ExpertRouting routing, float[] input, int width, List<ExpertGroup> groups, out int[] globalRows)
+    {
+        var local = new int[routing.Rows];
+        Array.Fill(local, -1);
+        foreach (var group in groups)
+        {
+            foreach (var row in group.Rows)
+            {
+                local[row] = 0;
+            }
+        }
+
+        var count = 0;
+        for (var r = 0; r < local.Length; r++)
+        {
+            if (local[r] >= 0)
+            {
+                local[r] = count++;
+            }
+        }
+
+        globalRows = new int[count];
+        for (var r = 0; r < local.Length; r++)
+        {
+            if (local[r] >= 0)
+            {
+                globalRows[local[r]] = r;
+            }
+        }
+
+        float[] compact;
+        if (count == routing.Rows)
+        {
+            // Every row goes to this shard: the step's one copy is shared (payloads are immutable).
+            compact = input;
+        }
+        else
+        {
+            compact = new float[count * width];
+            for (var i = 0; i < count; i++)
+            {
+                Array.Copy(input, (long)globalRows[i] * width, compact, (long)i * width, width);
+            }
+        }
+
+        var assignments = new ExpertAssignment[groups.Count];
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var group = groups[g];
+            var rows = new int[group.Rows.Length];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                rows[i] = local[group.Rows[i]];
+            }
+
+            assignments[g] = new ExpertAssignment(group.Expert.Expert, rows, group.Weights);
+        }
+
+        return new ExpertBatch(version, routing.Layer, count, width, compact, assignments);
+    }
+
+    /// <summary>Waits for every call, adds the results into <paramref name="output"/>, returns the retryable failures.</summary>
+    private static List<(ShardCall Call, Exception Error)> Complete(List<ShardCall> calls, float[] output, int width)
+    {
+        var failed = new List<(ShardCall, Exception)>();
+        foreach (var call in calls)
+        {
+            ExpertBatchResult result;
+            try
+            {
+                result = call.Task.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (IsRetryable(ex))
+            {
+                failed.Add((call, ex));
+                continue;
+            }
+
+            if (result.Output.Length != call.GlobalRows.Length * width)
+            {
+                throw new InvalidOperationException($"expert shard '{call.Shard}' returned {result.Output.Length} floats for {call.GlobalRows.Length} rows × {width}");
+            }
+
+            for (var i = 0; i < call.GlobalRows.Length; i++)
+            {
+                var target = output.AsSpan(call.GlobalRows[i] * width, width);
+                var source = result.Output.AsSpan(i * width, width);
+                for (var j = 0; j < width; j++)
+                {
+                    target[j] += source[j];
+                }
+            }
+        }
+
+        return failed;
+    }
+
+    private static bool IsRetryable(Exception ex) =>
+        ex is SiloUnavailableException or TimeoutException or ExpertNotLoadedException or OrleansMessageRejectionException;
+
+    private Placement Refresh()
+    {
+        var known = _latest;
+        var newer = _directory.GetIfNewerAsync(known?.Table.Version ?? -1).GetAwaiter().GetResult();
+        if (newer is null)
+        {
+            return known!;
+        }
+
+        var placement = new Placement(newer, newer.Entries.ToDictionary(e => e.Expert, e => e.Shards));
+        _latest = placement;
+        LogPlacementChanged(_logger, Model, known?.Table.Version ?? 0, newer.Version, newer.Entries.Length);
+        return placement;
+    }
+
+    private static void ThrowIfOnGrainScheduler()
+    {
+        if (TaskScheduler.Current != TaskScheduler.Default)
+        {
+            throw new InvalidOperationException(
+                "OrleansExpertExecutor blocks on grain calls and must run on the engine's compute thread, never inside a grain turn or on another custom scheduler.");
+        }
+    }
+
+    private sealed record Placement(PlacementTable Table, Dictionary<ExpertId, string[]> Shards);
+
+    private sealed record ShardCall(string Shard, List<ExpertGroup> Groups, int[] GlobalRows, Task<ExpertBatchResult> Task);
+
+    [LoggerMessage(EventId = 2220, Level = LogLevel.Information, Message = "Expert placement of {Model}: v{Old} → v{New} ({Experts} experts); takes effect from the next step")]
+    private static partial void LogPlacementChanged(ILogger logger, string model, long old, long @new, int experts);
+
+    [LoggerMessage(EventId = 2221, Level = LogLevel.Warning, Message = "Expert call to shard {Shard} (layer {Layer}, placement v{Version}) failed with {Error}: {Message}; retrying on another replica")]
+    private static partial void LogRetrying(ILogger logger, string shard, int layer, long version, string error, string message);
+}

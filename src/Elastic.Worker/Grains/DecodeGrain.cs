@@ -1,0 +1,85 @@
+using Elastic.Abstractions.Grains;
+using Elastic.Inference.Engine;
+using Elastic.Inference.Experts;
+using Elastic.Inference.Generation;
+using Elastic.Worker.Experts;
+using Elastic.Worker.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
+
+namespace Elastic.Worker.Grains;
+
+/// <summary>
+/// Owns the silo's continuous-batching engine for one model. Steps run on the engine loop's own thread;
+/// each admitted request is pumped from the text generator into its silo-local stream on the thread
+/// pool, so grain turns stay short.
+/// </summary>
+[PreferLocalPlacement]
+[KeepAlive]
+internal sealed partial class DecodeGrain(
+    WorkerModel model,
+    GenerationStreams streams,
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    IOptions<WorkerOptions> options,
+    ILoggerFactory loggers) : Grain, IDecodeGrain, IAsyncDisposable
+{
+    private readonly ILogger _logger = loggers.CreateLogger<DecodeGrain>();
+    private EngineLoop? _loop;
+    private TextGenerator? _generator;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var served = await Task.Run(() => model.Served, cancellationToken).ConfigureAwait(true);
+        var expected = DecodeGrainKey.For(silo.SiloAddress.ToString(), served.Name);
+        if (!string.Equals(this.GetPrimaryKeyString(), expected, StringComparison.Ordinal))
+        {
+            // Requests reach the engine through this silo's in-process registry, so a decode grain elsewhere could never see them.
+            throw new InvalidOperationException($"decode grain '{this.GetPrimaryKeyString()}' activated on {silo.SiloAddress}, which serves it as '{expected}'");
+        }
+
+        var o = options.Value;
+        var engineOptions = new EngineOptions
+        {
+            KvCacheBytes = o.KvCacheBytes,
+            MaxBatchedTokens = o.MaxBatchedTokens,
+            MaxRunningSequences = o.MaxRunningSequences,
+            MaxWaitingSequences = o.MaxWaitingSequences,
+            MaxModelLength = o.MaxModelLength,
+            EosTokenIds = served.EosTokenIds,
+        };
+        IExpertExecutor experts = o.ExpertExecution == ExpertExecution.Cluster
+            ? new OrleansExpertExecutor(grains, served.Name, loggers.CreateLogger<OrleansExpertExecutor>())
+            : served.Model.Experts;
+        _loop = new EngineLoop(new InferenceEngine(served.Model.Transformer, experts, engineOptions), loggers.CreateLogger<EngineLoop>());
+        _generator = new TextGenerator(served, _loop);
+        LogActivated(_logger, served.Name, o.ExpertExecution, o.KvCacheBytes / (1024.0 * 1024.0));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => DisposeAsync().AsTask();
+
+    /// <summary>Stops the engine loop; running requests end with an error on their streams.</summary>
+    public ValueTask DisposeAsync() => _loop?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    public Task AdmitAsync(Guid requestId)
+    {
+        if (!streams.TryTake(requestId, out var pending))
+        {
+            throw new InvalidOperationException($"request {requestId} is not registered on silo {silo.SiloAddress}; register it with this silo's GenerationStreams first");
+        }
+
+        var generator = _generator!;
+        _ = Task.Run(() => GenerationPump.RunAsync(generator, pending), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task<DecodeStats> GetStatsAsync()
+    {
+        var s = _loop!.Engine.Stats;
+        return Task.FromResult(new DecodeStats(s.Running, s.Waiting, s.KvCacheUsage, s.Steps, s.GeneratedTokens));
+    }
+
+    [LoggerMessage(EventId = 2240, Level = LogLevel.Information, Message = "Decode engine for {Model} active: experts {ExpertExecution}, KV cache {KvMb:F0} MiB")]
+    private static partial void LogActivated(ILogger logger, string model, ExpertExecution expertExecution, double kvMb);
+}

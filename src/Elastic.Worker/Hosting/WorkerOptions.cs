@@ -1,0 +1,60 @@
+using Elastic.Abstractions.Grains;
+
+namespace Elastic.Worker.Hosting;
+
+/// <summary>Where a decode engine runs its routed experts.</summary>
+public enum ExpertExecution
+{
+    /// <summary>In this process, from the silo's own copy of the model (the all-in-one default).</summary>
+    Local,
+
+    /// <summary>On expert-shard grains, one call per shard per layer, following the model's placement table.</summary>
+    Cluster,
+}
+
+/// <summary>Settings of one worker silo (configuration section <c>Worker</c>). Validated at start-up.</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "Worker";
+
+    /// <summary>What this silo does (default <see cref="WorkerRole.All"/>: one process serves everything).</summary>
+    public WorkerRole Role { get; set; } = WorkerRole.All;
+
+    /// <summary>Hugging Face checkpoint folder served by this silo; required for the Prefill and Decode roles.</summary>
+    public string? ModelDirectory { get; set; }
+
+    /// <summary>libtorch intra-op threads of this process (default: the processor count). Several workers on one machine should split the cores.</summary>
+    public int Threads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>KV-cache budget of the decode engine in bytes (default 2 GiB).</summary>
+    public long KvCacheBytes { get; set; } = 2L << 30;
+
+    /// <summary>Most tokens in one forward step (default 1024).</summary>
+    public int MaxBatchedTokens { get; set; } = 1024;
+
+    /// <summary>Most sequences decoding together (default 64).</summary>
+    public int MaxRunningSequences { get; set; } = 64;
+
+    /// <summary>Most sequences waiting; beyond it requests are refused as overload (default 256).</summary>
+    public int MaxWaitingSequences { get; set; } = 256;
+
+    /// <summary>Context limit for prompt + output; 0 means the model's own (default 0).</summary>
+    public int MaxModelLength { get; set; }
+
+    /// <summary>Where routed experts run (default <see cref="Hosting.ExpertExecution.Local"/>).</summary>
+    public ExpertExecution ExpertExecution { get; set; } = ExpertExecution.Local;
+
+    internal void CopyTo(WorkerOptions target)
+    {
+        target.Role = Role;
+        target.ModelDirectory = ModelDirectory;
+        target.Threads = Threads;
+        target.KvCacheBytes = KvCacheBytes;
+        target.MaxBatchedTokens = MaxBatchedTokens;
+        target.MaxRunningSequences = MaxRunningSequences;
+        target.MaxWaitingSequences = MaxWaitingSequences;
+        target.MaxModelLength = MaxModelLength;
+        target.ExpertExecution = ExpertExecution;
+    }
+}

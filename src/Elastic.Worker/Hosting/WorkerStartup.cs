@@ -1,0 +1,28 @@
+using Elastic.Abstractions.Grains;
+using Elastic.Inference.Modeling;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Elastic.Worker.Hosting;
+
+/// <summary>Applies process-wide libtorch settings and loads a decode worker's model before it takes traffic.</summary>
+internal sealed partial class WorkerStartup(IOptions<WorkerOptions> options, WorkerModel model, ILogger<WorkerStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        TorchRuntime.Configure(o.Threads);
+        LogStarting(logger, o.Role, o.Threads, o.ExpertExecution);
+        if ((o.Role & WorkerRole.Decode) != 0)
+        {
+            // A bad checkpoint should stop the worker now, not fail its first request.
+            await Task.Run(() => model.Served, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 2230, Level = LogLevel.Information, Message = "Worker starting: roles {Role}, {Threads} torch threads, experts {ExpertExecution}")]
+    private static partial void LogStarting(ILogger logger, WorkerRole role, int threads, ExpertExecution expertExecution);
+}

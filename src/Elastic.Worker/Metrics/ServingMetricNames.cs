@@ -1,0 +1,17 @@
+namespace Elastic.Worker.Metrics;
+
+/// <summary>Metric names in one place: vLLM's names with the <c>elastic_</c> prefix, so vLLM dashboards and alerts translate directly.</summary>
+public static class ServingMetricNames
+{
+    public const string RequestsRunning = "elastic_num_requests_running";
+    public const string RequestsWaiting = "elastic_num_requests_waiting";
+    public const string KvCacheUsage = "elastic_kv_cache_usage_perc";
+    public const string TimeToFirstToken = "elastic_time_to_first_token_seconds";
+    public const string InterTokenLatency = "elastic_inter_token_latency_seconds";
+    public const string EndToEndLatency = "elastic_e2e_request_latency_seconds";
+    public const string QueueTime = "elastic_request_queue_time_seconds";
+    public const string PromptTokens = "elastic_prompt_tokens_total";
+    public const string GenerationTokens = "elastic_generation_tokens_total";
+    public const string Requests = "elastic_requests_total";
+    public const string ExpertTokens = "elastic_expert_tokens_total";
+}

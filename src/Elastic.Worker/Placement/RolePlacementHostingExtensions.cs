@@ -1,0 +1,37 @@
+using Elastic.Abstractions.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace Elastic.Worker.Placement;
+
+/// <summary>Registers role-based placement on a silo.</summary>
+public static class RolePlacementHostingExtensions
+{
+    /// <summary>
+    /// Publishes this silo's <paramref name="roles"/> as silo metadata and registers the placement
+    /// director for <see cref="RolePlacementAttribute"/> grains. Orleans' silo-metadata feature is
+    /// enabled here, so call it once and do not call <c>UseSiloMetadata</c> separately.
+    /// </summary>
+    public static ISiloBuilder AddRolePlacement(this ISiloBuilder builder, WorkerRole roles, Action<RolePlacementOptions>? configure = null)
+    {
+        if ((roles & ~WorkerRole.All) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(roles), roles, "unknown worker role flags");
+        }
+
+        builder.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.MetadataKey] = SiloRoles.Format(roles) });
+        builder.Services.AddPlacementDirector<RolePlacementStrategy, RolePlacementDirector>();
+        var options = builder.Services.AddOptions<RolePlacementOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RolePlacementOptions>, RolePlacementOptionsValidator>());
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        return builder;
+    }
+}
