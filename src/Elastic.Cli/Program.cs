@@ -3,6 +3,7 @@ using Elastic.Cli.Analysis;
 using Elastic.Cli.Bench;
 using Elastic.Cli.Eval;
 using Elastic.Cli.Generate;
+using Elastic.Cli.Serve;
 using Elastic.Cli.Train;
 using Elastic.Inference.Configuration;
 
@@ -15,6 +16,7 @@ internal static class Program
     {
         var root = new RootCommand("Elastic: elastic serving of Mixture-of-Experts models")
         {
+            ServeCommand.Create(),
             GenerateCommand.Create(),
             TrainCommand.Create(),
             EvalCommand.Create(),

@@ -45,7 +45,7 @@ public static class GatewayApp
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<WorkerLoadBoard>();
         services.AddHostedService<WorkerLoadPoller>();
-        services.AddSingleton<IRequestValidator, MinimalRequestValidator>();
+        services.AddSingleton<IRequestValidator, OpenAiRequestValidator>();
         services.AddSingleton<RequestValidationStep>();
 
         services.AddReverseProxy();

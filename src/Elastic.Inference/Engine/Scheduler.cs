@@ -25,6 +25,10 @@ internal sealed class Scheduler(EngineOptions options, KvCacheManager kvCache)
 
     public bool HasWork => _waiting.Count > 0 || _running.Count > 0;
 
+    /// <summary>Tokens still to compute: unprefilled prompt tokens plus the most each sequence may still generate (load-aware routing uses it).</summary>
+    public long OutstandingTokens =>
+        _running.Sum(s => (long)s.MaxTotalTokens - s.Computed) + _waiting.Sum(s => (long)s.MaxTotalTokens);
+
     public void Enqueue(Sequence sequence)
     {
         if (_waiting.Count >= options.MaxWaitingSequences && _running.Count >= options.MaxRunningSequences)

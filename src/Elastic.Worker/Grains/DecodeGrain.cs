@@ -23,6 +23,7 @@ internal sealed partial class DecodeGrain(
     IGrainFactory grains,
     ILocalSiloDetails silo,
     IOptions<WorkerOptions> options,
+    EngineMonitor monitor,
     ILoggerFactory loggers) : Grain, IDecodeGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<DecodeGrain>();
@@ -52,7 +53,9 @@ internal sealed partial class DecodeGrain(
         IExpertExecutor experts = o.ExpertExecution == ExpertExecution.Cluster
             ? new OrleansExpertExecutor(grains, served.Name, loggers.CreateLogger<OrleansExpertExecutor>())
             : served.Model.Experts;
-        _loop = new EngineLoop(new InferenceEngine(served.Model.Transformer, experts, engineOptions), loggers.CreateLogger<EngineLoop>());
+        var engine = new InferenceEngine(served.Model.Transformer, experts, engineOptions, monitor.TraceSink);
+        _loop = new EngineLoop(engine, loggers.CreateLogger<EngineLoop>());
+        monitor.Attach(engine);
         _generator = new TextGenerator(served, _loop);
         LogActivated(_logger, served.Name, o.ExpertExecution, o.KvCacheBytes / (1024.0 * 1024.0));
     }
@@ -60,7 +63,16 @@ internal sealed partial class DecodeGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => DisposeAsync().AsTask();
 
     /// <summary>Stops the engine loop; running requests end with an error on their streams.</summary>
-    public ValueTask DisposeAsync() => _loop?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        if (_loop is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        monitor.Detach(_loop.Engine);
+        return _loop.DisposeAsync();
+    }
 
     public Task AdmitAsync(Guid requestId)
     {

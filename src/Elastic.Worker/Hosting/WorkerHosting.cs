@@ -21,6 +21,7 @@ public static class WorkerHosting
         services.AddOptions<WorkerOptions>().Configure(options.CopyTo).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
         services.TryAddSingleton<WorkerModel>();
+        services.TryAddSingleton<EngineMonitor>();
         services.TryAddSingleton<GenerationStreams>();
         services.TryAddSingleton<GrainGenerationBackend>();
         services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<GrainGenerationBackend>());

@@ -42,7 +42,7 @@ public sealed class ErrorResponseTests
 
     [Theory]
     [InlineData("/v1/completions", "{\"model\":\"tiny\",\"prompt\":", null)]
-    [InlineData("/v1/completions", "{\"prompt\":\"hi\"}", null)]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\"}", "model")]
     [InlineData("/v1/completions", "{\"model\":\"tiny\"}", "prompt")]
     [InlineData("/v1/chat/completions", "{\"model\":\"tiny\"}", "messages")]
     [InlineData("/v1/chat/completions", "[1,2]", null)]

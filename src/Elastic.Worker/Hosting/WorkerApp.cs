@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Elastic.Abstractions.Grains;
+using Elastic.Worker.Api;
+using Elastic.Worker.Grains;
+using Elastic.Worker.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Prometheus;
+
+namespace Elastic.Worker.Hosting;
+
+/// <summary>
+/// A worker process: an Orleans silo with the worker's roles plus its HTTP endpoint (OpenAI API, /load for the
+/// gateway, /healthz, /readyz, /metrics).
+/// </summary>
+public static class WorkerApp
+{
+    /// <summary>Builds the worker; <paramref name="configureSilo"/> sets clustering (localhost when null).</summary>
+    public static WebApplication Build(WorkerOptions options, string listenUrl, CollectorRegistry? metricsRegistry = null, Action<ISiloBuilder>? configureSilo = null, Action<WebApplicationBuilder>? configureBuilder = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(listenUrl);
+        configureBuilder?.Invoke(builder);
+        builder.AddElasticWorker(options, configureSilo);
+        var metrics = new ServingMetrics(metricsRegistry ?? Prometheus.Metrics.NewCustomRegistry());
+        builder.Services.AddSingleton(metrics);
+        var app = builder.Build();
+
+        var monitor = app.Services.GetRequiredService<EngineMonitor>();
+        monitor.TraceSink = new ExpertTokenCounter(metrics, "local");
+        metrics.ObserveOnScrape(() => monitor.Stats);
+
+        app.MapOpenAi();
+        app.MapServingMetrics(metrics);
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", (WorkerModel model) => model.IsLoaded && monitor.HasEngine
+            ? Results.Text("ready")
+            : Results.Text("not ready: " + (model.IsLoaded ? "decode engine not started" : "model not loaded"), statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/load", () =>
+        {
+            var s = monitor.Stats;
+            return Results.Json(new WorkerLoadReport(s?.Running ?? 0, s?.Waiting ?? 0, s?.KvCacheUsage ?? 0, s?.OutstandingTokens ?? 0), WorkerLoadReport.JsonOptions);
+        });
+
+        // Activate the decode grain as soon as the silo runs, so /readyz turns ready without waiting for traffic.
+        app.Lifetime.ApplicationStarted.Register(() => _ = WarmUpAsync(app.Services, options));
+        return app;
+    }
+
+    private static async Task WarmUpAsync(IServiceProvider services, WorkerOptions options)
+    {
+        if ((options.Role & WorkerRole.Decode) == 0)
+        {
+            return;
+        }
+
+        var backend = services.GetRequiredService<GrainGenerationBackend>();
+        await backend.DecodeGrain.GetStatsAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>The JSON a worker's <c>GET /load</c> returns; the gateway's least-load policy reads it.</summary>
+public sealed record WorkerLoadReport(int Running, int Waiting, double KvCacheUsage, long OutstandingTokens)
+{
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+}
