@@ -1,3 +1,4 @@
+using Elastic.Abstractions.OpenAi;
 using Elastic.Gateway.Configuration;
 using Elastic.Gateway.Destinations;
 using Elastic.Gateway.Errors;
@@ -82,7 +83,7 @@ public static class GatewayApp
         });
 
         // "{*path}" rather than MapFallback's default, which skips paths that look like file names.
-        app.MapFallback("{*path}", context => OpenAiError.UnknownUrl(context.Request.Method, context.Request.Path).WriteAsync(context));
+        app.MapFallback("{*path}", context => OpenAiError.RouteNotFound(context.Request.Method, context.Request.Path).WriteAsync(context));
         return app;
     }
 }

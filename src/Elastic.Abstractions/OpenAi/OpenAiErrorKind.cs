@@ -18,6 +18,15 @@ public enum OpenAiErrorKind
     /// <summary>500: a fault on our side; the message never carries internals.</summary>
     Server,
 
-    /// <summary>503: the engine's queue is full; retry shortly.</summary>
+    /// <summary>503: the engine's queue is full or no worker can take the request; retry shortly.</summary>
     Overloaded,
+
+    /// <summary>413: the request body is over the gateway's limit.</summary>
+    PayloadTooLarge,
+
+    /// <summary>502: a worker failed while handling the request.</summary>
+    BadGateway,
+
+    /// <summary>504: a worker stopped responding.</summary>
+    GatewayTimeout,
 }

@@ -1,3 +1,4 @@
+using Elastic.Abstractions.OpenAi;
 using Elastic.Gateway.Configuration;
 using Elastic.Gateway.Observability;
 using Microsoft.Extensions.Logging;
@@ -30,7 +31,7 @@ internal sealed partial class GatewayErrorMiddleware(RequestDelegate next, Gatew
         {
             await WriteIfPossibleAsync(context, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? OpenAiError.BodyTooLarge(_bodyLimit)
-                : OpenAiError.BadRequest("The request could not be read.")).ConfigureAwait(false);
+                : OpenAiError.InvalidRequest("The request could not be read.")).ConfigureAwait(false);
             return;
         }
 #pragma warning disable CA1031 // The last line of defence: any exception becomes a 500 without internals.

@@ -1,3 +1,4 @@
+using Elastic.Abstractions.OpenAi;
 namespace Elastic.Gateway.Errors;
 
 /// <summary>The OpenAI operations whose bodies the gateway checks before forwarding.</summary>

@@ -11,10 +11,10 @@ internal sealed class OpenAiRequestValidator : IRequestValidator
     public OpenAiError? Validate(OpenAiOperation operation, ReadOnlySpan<byte> utf8Json)
     {
         var body = utf8Json.ToArray();
-        Abstractions.OpenAi.OpenAiError? error;
+        OpenAiError? error;
         var ok = operation == OpenAiOperation.ChatCompletions
             ? OpenAiRequestParser.TryParseChatCompletion(body, out _, out error)
             : OpenAiRequestParser.TryParseCompletion(body, out _, out error);
-        return ok ? null : new OpenAiError(error!.StatusCode, error.Message, error.Type, error.Param, error.Code);
+        return ok ? null : error;
     }
 }

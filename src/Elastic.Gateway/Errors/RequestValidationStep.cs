@@ -1,3 +1,4 @@
+using Elastic.Abstractions.OpenAi;
 using Elastic.Gateway.Configuration;
 using Microsoft.Extensions.Options;
 

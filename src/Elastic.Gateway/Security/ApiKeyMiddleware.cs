@@ -1,3 +1,4 @@
+using Elastic.Abstractions.OpenAi;
 using System.Security.Cryptography;
 using System.Text;
 using Elastic.Gateway.Configuration;

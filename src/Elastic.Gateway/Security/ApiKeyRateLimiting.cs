@@ -1,3 +1,4 @@
+using Elastic.Abstractions.OpenAi;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Elastic.Gateway.Configuration;

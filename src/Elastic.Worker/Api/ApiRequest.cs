@@ -67,9 +67,9 @@ internal sealed class ApiRequest
 
         Http.Response.StatusCode = error.StatusCode;
         Http.Response.ContentType = "application/json";
-        if (error.Kind == OpenAiErrorKind.Overloaded)
+        if (error.RetryAfterSeconds is { } retry)
         {
-            Http.Response.Headers.RetryAfter = "1";
+            Http.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
         }
 
         await Http.Response.Body.WriteAsync(OpenAiErrorWriter.ToUtf8Json(error), Aborted).ConfigureAwait(false);

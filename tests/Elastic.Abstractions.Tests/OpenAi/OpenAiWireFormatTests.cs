@@ -30,9 +30,12 @@ public sealed class OpenAiWireFormatTests
 
     [Theory]
     [InlineData(OpenAiErrorKind.InvalidRequest, 400, "invalid_request_error")]
-    [InlineData(OpenAiErrorKind.Authentication, 401, "authentication_error")]
+    [InlineData(OpenAiErrorKind.Authentication, 401, "invalid_request_error")]
     [InlineData(OpenAiErrorKind.NotFound, 404, "invalid_request_error")]
-    [InlineData(OpenAiErrorKind.RateLimit, 429, "rate_limit_error")]
+    [InlineData(OpenAiErrorKind.RateLimit, 429, "requests")]
+    [InlineData(OpenAiErrorKind.PayloadTooLarge, 413, "invalid_request_error")]
+    [InlineData(OpenAiErrorKind.BadGateway, 502, "server_error")]
+    [InlineData(OpenAiErrorKind.GatewayTimeout, 504, "server_error")]
     [InlineData(OpenAiErrorKind.Server, 500, "server_error")]
     [InlineData(OpenAiErrorKind.Overloaded, 503, "server_error")]
     public void Error_Kind_MapsToStatusAndType(OpenAiErrorKind kind, int status, string type)
