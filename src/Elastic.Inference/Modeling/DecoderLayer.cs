@@ -112,7 +112,9 @@ internal sealed class DecoderLayer : IDisposable
         var qkv = TensorMath.Linear(h, _qkv, _qkvBias);
         if (c.ClipQkv is { } clip)
         {
-            qkv = qkv.clamp(-clip, clip);
+            using var low = (-clip).ToScalar();
+            using var high = clip.ToScalar();
+            qkv = qkv.clamp(low, high);
         }
 
         var q = qkv.narrow(1, 0, c.QProjSize);
@@ -136,10 +138,10 @@ internal sealed class DecoderLayer : IDisposable
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         var attention = Attend(q, k, v, chunks);
-        x = x + TensorMath.Linear(attention, _o);
+        x = TensorMath.Add(x, TensorMath.Linear(attention, _o));
 
         h = TensorMath.RmsNorm(x, _postNorm, c.RmsNormEps);
-        return x + FeedForward(h, experts, trace);
+        return TensorMath.Add(x, FeedForward(h, experts, trace));
     }
 
     private Tensor FeedForward(Tensor h, IExpertExecutor experts, StepTrace trace)
@@ -162,7 +164,7 @@ internal sealed class DecoderLayer : IDisposable
         var output = experts.Execute(h, routing);
         if (_sharedGate is not null)
         {
-            output = output + (nn.functional.sigmoid(TensorMath.Linear(h, _sharedGate)) * TensorMath.SwiGlu(h, _ffnGateUp!, _ffnDown!));
+            output = TensorMath.Add(output, nn.functional.sigmoid(TensorMath.Linear(h, _sharedGate)) * TensorMath.SwiGlu(h, _ffnGateUp!, _ffnDown!));
         }
 
         return output;
@@ -212,9 +214,11 @@ internal sealed class DecoderLayer : IDisposable
 
         // [n, heads, d] → [kvHeads, groups·n, d]: query heads of a group share one kv head, no kv copies.
         var qg = q.transpose(0, 1).reshape(c.NumKvHeads, groups * n, c.HeadDim);
-        var scores = torch.matmul(qg, keys.transpose(1, 2)).mul_(_scale);
-        var mask = torch.full([n, total], float.NegativeInfinity).triu(past + 1);
-        scores = (scores.view(c.NumKvHeads, groups, n, total) + mask).view(c.NumKvHeads, groups * n, total);
+        using var scale = _scale.ToScalar();
+        using var masked = float.NegativeInfinity.ToScalar();
+        var scores = torch.matmul(qg, keys.transpose(1, 2)).mul_(scale);
+        var mask = torch.full([n, total], masked).triu(past + 1);
+        scores = TensorMath.Add(scores.view(c.NumKvHeads, groups, n, total), mask).view(c.NumKvHeads, groups * n, total);
         var attended = torch.matmul(nn.functional.softmax(scores, -1), values);
         return attended.view(c.NumHeads, n, c.HeadDim).transpose(0, 1).reshape(n, c.QProjSize);
     }

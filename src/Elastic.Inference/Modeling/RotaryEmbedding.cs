@@ -51,7 +51,7 @@ internal sealed class RotaryEmbedding : IDisposable
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);
         var rotated = torch.cat([-x2, x1], -1);
-        return (x * cos) + (rotated * sin);
+        return TensorMath.Add(x * cos, rotated * sin);
     }
 
     public void Dispose()
