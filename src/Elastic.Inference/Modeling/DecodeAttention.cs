@@ -12,6 +12,8 @@ namespace Elastic.Inference.Modeling;
 /// </summary>
 internal static unsafe class DecodeAttention
 {
+    private const long SmallAttentionFloats = 512 << 10;
+
     /// <summary>
     /// For each decode row r (a chunk of one token at row <c>rows[r]</c>): writes k/v of that row into the
     /// cache at its current length and stores the attention output in <paramref name="output"/>[row].
@@ -32,9 +34,12 @@ internal static unsafe class DecodeAttention
         var vp = Address(v);
         var op = Address(output);
         var work = rows.Count * kvHeads;
-        ComputePool.Shared.Run(Math.Min(work, ComputePool.Shared.Threads * 4), part =>
+
+        // Small attention (few sequences, short contexts) runs inline: the same reasoning as SmallBatchLinear's threshold.
+        var floatsRead = capacities.Sum(c => (long)(c.Length + 1)) * kvHeads * headDim * 2;
+        var parts = floatsRead < SmallAttentionFloats ? 1 : Math.Min(work, ComputePool.Shared.Threads * 4);
+        ComputePool.Shared.Run(parts, part =>
         {
-            var parts = Math.Min(work, ComputePool.Shared.Threads * 4);
             var scores = new float[capacities.Max(c => c.Length) + 1];
             for (var w = (int)((long)work * part / parts); w < (int)((long)work * (part + 1) / parts); w++)
             {
