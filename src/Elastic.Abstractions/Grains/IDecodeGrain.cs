@@ -24,13 +24,19 @@ public interface IDecodeGrain : IGrainWithStringKey
 /// <param name="KvCacheUsage">Fraction of the KV-cache budget reserved, 0..1.</param>
 /// <param name="Steps">Forward steps run.</param>
 /// <param name="GeneratedTokens">Tokens generated.</param>
+/// <param name="PrefillHandOffs">Requests whose prompt was prefilled on a prefill grain and handed over.</param>
+/// <param name="HandOffKvBytes">KV-cache payload bytes received in those hand-overs.</param>
+/// <param name="HandOffKvTokens">Prompt tokens those bytes cover.</param>
 [GenerateSerializer, Immutable, Alias("elastic.DecodeStats")]
 public sealed record DecodeStats(
     [property: Id(0)] int Running,
     [property: Id(1)] int Waiting,
     [property: Id(2)] double KvCacheUsage,
     [property: Id(3)] long Steps,
-    [property: Id(4)] long GeneratedTokens);
+    [property: Id(4)] long GeneratedTokens,
+    [property: Id(5)] long PrefillHandOffs = 0,
+    [property: Id(6)] long HandOffKvBytes = 0,
+    [property: Id(7)] long HandOffKvTokens = 0);
 
 /// <summary>Decode grains are per silo and model: the key ties the grain to the silo whose endpoint uses it.</summary>
 public static class DecodeGrainKey

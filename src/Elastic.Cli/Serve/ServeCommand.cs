@@ -22,10 +22,17 @@ internal static class ServeCommand
         var apiKeys = new Option<string[]>("--api-key") { Description = "Accepted Bearer keys (none: no authentication)", AllowMultipleArgumentsPerToken = true };
         var rate = new Option<int>("--requests-per-minute") { Description = "Per-key rate limit (0: none)", DefaultValueFactory = _ => 0 };
         var kv = new Option<int>("--kv-cache-mb") { Description = "KV-cache budget of the decode engine", DefaultValueFactory = _ => 1024 };
+        var experts = new Option<string>("--experts")
+        {
+            Description = "Where routed experts run: 'cluster' (expert-shard grains, one call per shard per MoE layer) or 'local' (in the decode engine)",
+            DefaultValueFactory = _ => "cluster",
+        };
+        experts.AcceptOnlyFromAmong("cluster", "local");
+        var expertShards = new Option<int>("--expert-shards") { Description = "Expert shards the experts are spread over (with --experts cluster)", DefaultValueFactory = _ => 2 };
         var threads = CliOptions.Threads();
         var command = new Command("serve", "Serve a model with the OpenAI-compatible API: gateway + one worker silo with role 'all'")
         {
-            model, host, port, workerPort, apiKeys, rate, kv, threads,
+            model, host, port, workerPort, apiKeys, rate, kv, experts, expertShards, threads,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -36,6 +43,8 @@ internal static class ServeCommand
                     ModelDirectory = Path.GetFullPath(CliOptions.ResolveModel(parse.GetValue(model))),
                     Threads = parse.GetValue(threads),
                     KvCacheBytes = (long)parse.GetValue(kv) << 20,
+                    ExpertExecution = string.Equals(parse.GetValue(experts), "local", StringComparison.Ordinal) ? ExpertExecution.Local : ExpertExecution.Cluster,
+                    ExpertShards = parse.GetValue(expertShards),
                 },
                 workerUrl,
                 configureBuilder: QuietHosting);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -86,6 +87,81 @@ public sealed class SequenceKvCache : IDisposable
     /// <summary>Marks <paramref name="count"/> more tokens as stored, after all layers wrote them.</summary>
     internal void Advance(int count) => Length += count;
 
+    /// <summary>
+    /// Copies the stored tokens' keys and values into a <see cref="KvCacheBlob"/> (outside any dispose scope;
+    /// on the thread that owns the cache, between steps).
+    /// </summary>
+    public byte[] Export()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        RequireLittleEndian();
+        var c = _manager.Config;
+        var layout = new KvCacheBlobLayout(c.NumLayers, c.NumKvHeads, c.HeadDim, Length);
+        var blob = new byte[KvCacheBlob.HeaderBytes + layout.PayloadBytes];
+        KvCacheBlob.WriteHeader(blob, layout);
+        if (Length == 0)
+        {
+            return blob;
+        }
+
+        var size = checked((int)(layout.FloatsPerTensor * sizeof(float)));
+        var offset = KvCacheBlob.HeaderBytes;
+        using (torch.NewDisposeScope())
+        {
+            for (var l = 0; l < c.NumLayers; l++)
+            {
+                foreach (var buffer in (Tensor[])[_keys[l], _values[l]])
+                {
+                    var floats = buffer.narrow(1, 0, Length).contiguous().data<float>().ToArray();
+                    MemoryMarshal.AsBytes(floats.AsSpan()).CopyTo(blob.AsSpan(offset, size));
+                    offset += size;
+                }
+            }
+        }
+
+        return blob;
+    }
+
+    /// <summary>
+    /// Fills an empty cache from a <see cref="KvCacheBlob"/> of the same model: afterwards it holds the blob's tokens,
+    /// exactly as if they had been prefilled here.
+    /// </summary>
+    /// <exception cref="ArgumentException">The blob is malformed or shaped for another model.</exception>
+    public void Import(ReadOnlySpan<byte> blob)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        RequireLittleEndian();
+        if (Length != 0)
+        {
+            throw new InvalidOperationException($"a KV cache blob can only be imported into an empty cache; this one holds {Length} tokens");
+        }
+
+        var c = _manager.Config;
+        var layout = KvCacheBlob.Check(blob, c);
+        if (layout.Tokens == 0)
+        {
+            return;
+        }
+
+        EnsureRoom(layout.Tokens);
+        var size = checked((int)(layout.FloatsPerTensor * sizeof(float)));
+        var offset = KvCacheBlob.HeaderBytes;
+        long[] shape = [c.NumKvHeads, layout.Tokens, c.HeadDim];
+        using (torch.NewDisposeScope())
+        {
+            for (var l = 0; l < c.NumLayers; l++)
+            {
+                var keys = torch.tensor(MemoryMarshal.Cast<byte, float>(blob.Slice(offset, size)).ToArray(), shape);
+                offset += size;
+                var values = torch.tensor(MemoryMarshal.Cast<byte, float>(blob.Slice(offset, size)).ToArray(), shape);
+                offset += size;
+                Write(l, 0, keys, values);
+            }
+        }
+
+        Advance(layout.Tokens);
+    }
+
     /// <summary>Drops tokens past <paramref name="length"/> (their slots are overwritten later).</summary>
     public void Truncate(int length)
     {
@@ -108,6 +184,14 @@ public sealed class SequenceKvCache : IDisposable
         }
 
         _manager.Release(ReservedTokens, _allocatedBytes);
+    }
+
+    private static void RequireLittleEndian()
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("KV cache blobs are little-endian fp32; this platform is big-endian");
+        }
     }
 
     private Tensor Grow(Tensor? old, int capacity, int kvHeads, int headDim)

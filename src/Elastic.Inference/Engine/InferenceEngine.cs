@@ -1,6 +1,7 @@
 using Elastic.Inference.Caching;
 using Elastic.Inference.Experts;
 using Elastic.Inference.Modeling;
+using Elastic.Inference.Sampling;
 using Elastic.Inference.Tracing;
 
 namespace Elastic.Inference.Engine;
@@ -78,6 +79,26 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>As <see cref="Submit(GenerationRequest)"/>; <paramref name="onAccepted"/> sees the id before the sequence can run.</summary>
     public long Submit(GenerationRequest request, Action<long>? onAccepted)
     {
+        Validate(request);
+        var prompt = request.PromptTokens.Count;
+        var maxTokens = request.Sampling.MaxTokens;
+        lock (_gate)
+        {
+            var sequence = new Sequence(++_nextId, request, Environment.TickCount64) { MaxTotalTokens = prompt + maxTokens };
+            _scheduler.Enqueue(sequence);
+            onAccepted?.Invoke(sequence.Id);
+            return sequence.Id;
+        }
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> for a request this engine could never run: bad sampling parameters, an empty
+    /// or too long prompt, or a hand-over whose KV cache does not fit the model or the prompt. <see cref="Submit(GenerationRequest)"/>
+    /// checks the same; call it first to refuse a request before prefilling it elsewhere.
+    /// </summary>
+    public void Validate(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         request.Sampling.Validate();
         var prompt = request.PromptTokens.Count;
         if (prompt == 0)
@@ -107,12 +128,14 @@ public sealed class InferenceEngine : IDisposable
                 $"prompt + max_tokens ({prompt + maxTokens} tokens) exceed the KV cache capacity of {KvCache.CapacityTokens} tokens", nameof(request));
         }
 
-        lock (_gate)
+        if (request.Prefilled is { } handOff)
         {
-            var sequence = new Sequence(++_nextId, request, Environment.TickCount64) { MaxTotalTokens = prompt + maxTokens };
-            _scheduler.Enqueue(sequence);
-            onAccepted?.Invoke(sequence.Id);
-            return sequence.Id;
+            ArgumentNullException.ThrowIfNull(handOff.KvCache, nameof(request));
+            KvCacheBlob.Check(handOff.KvCache, _model.Config, prompt);
+            if ((uint)handOff.FirstToken.TokenId >= (uint)_model.Config.VocabSize)
+            {
+                throw new ArgumentException($"handed-over first token id {handOff.FirstToken.TokenId} is outside the vocabulary (0..{_model.Config.VocabSize - 1})", nameof(request));
+            }
         }
     }
 
@@ -142,6 +165,14 @@ public sealed class InferenceEngine : IDisposable
 
             _aborts.Clear();
             plan = _scheduler.Schedule();
+            foreach (var s in plan.Imported)
+            {
+                // The prefill side sampled the first token with this request's parameters; replay its draw.
+                var first = s.Request.Prefilled!.FirstToken;
+                s.Sampler.Replay(first.TokenId);
+                outputs.Add(Emit(s, first));
+            }
+
             if (plan.Items.Count == 0)
             {
                 return outputs;
@@ -178,25 +209,32 @@ public sealed class InferenceEngine : IDisposable
                     continue;
                 }
 
-                if (s.OutputLength == 0)
-                {
-                    _prompted += s.PromptLength;
-                }
-
-                var token = s.Sampler.Sample(logits[i]);
-                s.Append(token.TokenId);
-                _generated++;
-                var finish = FinishFor(s, token.TokenId);
-                if (finish is not null)
-                {
-                    _scheduler.Finish(s);
-                }
-
-                outputs.Add(new SequenceOutput(s.Id, token, finish, s.PromptLength, s.OutputLength));
+                outputs.Add(Emit(s, s.Sampler.Sample(logits[i])));
             }
         }
 
         return outputs;
+    }
+
+    /// <summary>Appends a sampled token, ends the sequence when it should (exporting its cache if asked); under the gate.</summary>
+    private SequenceOutput Emit(Sequence s, SampledToken token)
+    {
+        if (s.OutputLength == 0)
+        {
+            _prompted += s.PromptLength;
+        }
+
+        s.Append(token.TokenId);
+        _generated++;
+        var finish = FinishFor(s, token.TokenId);
+        byte[]? kv = null;
+        if (finish is not null)
+        {
+            kv = s.Request.ExportKvCache ? s.Cache!.Export() : null;
+            _scheduler.Finish(s);
+        }
+
+        return new SequenceOutput(s.Id, token, finish, s.PromptLength, s.OutputLength) { KvCache = kv };
     }
 
     private FinishReason? FinishFor(Sequence s, int token)

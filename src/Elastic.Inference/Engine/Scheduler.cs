@@ -3,8 +3,11 @@ using Elastic.Inference.Modeling;
 
 namespace Elastic.Inference.Engine;
 
-/// <summary>What one iteration runs: the chunks to forward, each tied to its sequence.</summary>
-internal sealed record StepPlan(IReadOnlyList<(Sequence Sequence, ForwardChunk Chunk)> Items)
+/// <summary>
+/// What one iteration runs: the chunks to forward, each tied to its sequence, and the sequences admitted with an
+/// imported (handed-over) KV cache, whose first token is emitted without a forward pass.
+/// </summary>
+internal sealed record StepPlan(IReadOnlyList<(Sequence Sequence, ForwardChunk Chunk)> Items, IReadOnlyList<Sequence> Imported)
 {
     public int Tokens => Items.Sum(i => i.Chunk.Tokens.Length);
 }
@@ -66,6 +69,7 @@ internal sealed class Scheduler(EngineOptions options, KvCacheManager kvCache)
     public StepPlan Schedule()
     {
         var items = new List<(Sequence, ForwardChunk)>();
+        var imported = new List<Sequence>();
         var budget = options.MaxBatchedTokens;
 
         // Decode first: a step never waits for a long prompt to finish prefilling.
@@ -102,10 +106,18 @@ internal sealed class Scheduler(EngineOptions options, KvCacheManager kvCache)
             _waiting.RemoveFirst();
             s.Cache = cache;
             _running.Add(s);
+            if (s.Request.Prefilled is { } handOff)
+            {
+                // Prefilled elsewhere: the cache holds the whole prompt now, and the sequence decodes from the next step.
+                cache.Import(handOff.KvCache);
+                imported.Add(s);
+                continue;
+            }
+
             items.Add(PrefillChunk(s, ref budget));
         }
 
-        return new StepPlan(items);
+        return new StepPlan(items, imported);
     }
 
     /// <summary>Drops a finished sequence from the running set and frees its cache.</summary>

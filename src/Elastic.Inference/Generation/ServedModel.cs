@@ -39,7 +39,10 @@ public sealed class ServedModel : IDisposable
     public ModelConfig Config => Model.Config;
 
     /// <summary>Loads a checkpoint folder; the tokenizer and template are checked before the weights are read.</summary>
-    public static ServedModel Load(string directory, ILogger? logger = null)
+    /// <param name="directory">The checkpoint folder.</param>
+    /// <param name="logger">Progress logs.</param>
+    /// <param name="routedExperts">False leaves the routed experts out (they run on expert-shard grains); <see cref="CreateEngine"/> then cannot run the model.</param>
+    public static ServedModel Load(string directory, ILogger? logger = null, bool routedExperts = true)
     {
         logger ??= NullLogger.Instance;
         var full = Path.GetFullPath(directory);
@@ -53,7 +56,7 @@ public sealed class ServedModel : IDisposable
 
         var template = ChatTemplateResolver.Resolve(full, config.Family, logger);
         var generation = GenerationConfig.Load(full);
-        var model = MoeModel.Load(full, logger);
+        var model = MoeModel.Load(full, logger, routedExperts);
         return new ServedModel(Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)), model, tokenizer, template, generation);
     }
 

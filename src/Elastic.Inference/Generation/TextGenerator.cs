@@ -18,10 +18,17 @@ public sealed class TextGenerator(ServedModel model, EngineLoop loop)
     public EngineLoop Loop => loop;
 
     /// <summary>Streams the continuation of <paramref name="prompt"/>. Cancelling frees the sequence's KV cache within one step.</summary>
-    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> prompt, SamplingParams sampling, CancellationToken cancellationToken = default) =>
+        GenerateAsync(prompt, sampling, prefilled: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="GenerateAsync(IReadOnlyList{int}, SamplingParams, CancellationToken)"/>; with <paramref name="prefilled"/>
+    /// the prompt's KV cache and first token come from a prefill elsewhere and the engine only decodes.
+    /// </summary>
+    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> prompt, SamplingParams sampling, PrefillHandOff? prefilled, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reader = loop.Submit(new GenerationRequest(prompt, sampling), abort.Token);
+        var reader = loop.Submit(new GenerationRequest(prompt, sampling) { Prefilled = prefilled }, abort.Token);
         var detokenizer = model.Tokenizer.CreateDetokenizer(skipSpecialTokens: true);
         var stops = new StopStringMatcher(sampling.Stop);
         try

@@ -26,18 +26,28 @@ public sealed partial class MoeModel : IDisposable
     public LocalExpertExecutor Experts { get; }
 
     /// <summary>Loads a Hugging Face checkpoint folder; logs progress with a load rate. Nothing is left half-loaded on error.</summary>
-    public static MoeModel Load(string directory, ILogger? logger = null)
+    /// <param name="directory">The checkpoint folder.</param>
+    /// <param name="logger">Progress logs.</param>
+    /// <param name="routedExperts">
+    /// False loads everything but the routed experts (their <see cref="Experts"/> executor is empty): for a process whose
+    /// experts run on expert-shard grains, so the routed weights are not held twice.
+    /// </param>
+    public static MoeModel Load(string directory, ILogger? logger = null, bool routedExperts = true)
     {
         logger ??= NullLogger.Instance;
         TorchRuntime.EnsureConfigured();
         using var reader = CheckpointReader.Open(directory);
         var c = reader.Config;
         LogLoading(logger, directory, c.ModelType, c.NumLayers, c.NumExperts, reader.StoredBytes / 1e6);
-        return Create(reader, directory, logger);
+        return Create(reader, directory, logger, routedExperts);
     }
 
     /// <summary>Builds a model from any weight source (a checkpoint, or random weights for benchmarks).</summary>
-    public static MoeModel Create(IWeightSource reader, string name, ILogger? logger = null)
+    /// <param name="reader">The weights.</param>
+    /// <param name="name">The model's name or folder.</param>
+    /// <param name="logger">Progress logs.</param>
+    /// <param name="routedExperts">False skips the routed experts (see <see cref="Load"/>).</param>
+    public static MoeModel Create(IWeightSource reader, string name, ILogger? logger = null, bool routedExperts = true)
     {
         logger ??= NullLogger.Instance;
         TorchRuntime.EnsureConfigured();
@@ -48,7 +58,7 @@ public sealed partial class MoeModel : IDisposable
         var experts = new List<ExpertWeights>();
         try
         {
-            var sparse = Enumerable.Range(0, c.NumLayers).Where(c.IsSparseLayer).ToList();
+            List<int> sparse = routedExperts ? [.. Enumerable.Range(0, c.NumLayers).Where(c.IsSparseLayer)] : [];
             var lastReport = clock.Elapsed;
             foreach (var layer in sparse)
             {

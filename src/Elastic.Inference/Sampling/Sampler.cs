@@ -45,6 +45,23 @@ public sealed class Sampler
         return new SampledToken(token, logits[token] - logZ, TopN(logits, top, logZ));
     }
 
+    /// <summary>
+    /// Leaves this sampler exactly as a <see cref="Sample"/> that chose <paramref name="tokenId"/> would have: the token
+    /// counts for the penalties, and the random generator advanced by the one draw every non-greedy sample makes.
+    /// A decode engine uses it for the first token a prefill elsewhere sampled with the same parameters and seed.
+    /// </summary>
+    public void Replay(int tokenId)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokenId);
+        if (!_params.IsGreedy)
+        {
+            // Draw and DrawFrom each take exactly one NextDouble per sample.
+            _ = _random.NextDouble();
+        }
+
+        _generatedCounts[tokenId] = _generatedCounts.GetValueOrDefault(tokenId) + 1;
+    }
+
     private void ApplyPenalties(Span<float> logits)
     {
         if (_params.PresencePenalty == 0 && _params.FrequencyPenalty == 0)

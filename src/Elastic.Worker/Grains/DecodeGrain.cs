@@ -13,7 +13,8 @@ namespace Elastic.Worker.Grains;
 /// <summary>
 /// Owns the silo's continuous-batching engine for one model. Steps run on the engine loop's own thread;
 /// each admitted request is pumped from the text generator into its silo-local stream on the thread
-/// pool, so grain turns stay short.
+/// pool, so grain turns stay short. A request's prompt is prefilled in this engine, or on a prefill grain
+/// whose KV cache and first token the engine imports (see <see cref="WorkerOptions.Prefill"/>).
 /// </summary>
 [PreferLocalPlacement]
 [KeepAlive]
@@ -24,6 +25,7 @@ internal sealed partial class DecodeGrain(
     ILocalSiloDetails silo,
     IOptions<WorkerOptions> options,
     EngineMonitor monitor,
+    RemotePrefill prefill,
     ILoggerFactory loggers) : Grain, IDecodeGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<DecodeGrain>();
@@ -82,14 +84,15 @@ internal sealed partial class DecodeGrain(
         }
 
         var generator = _generator!;
-        _ = Task.Run(() => GenerationPump.RunAsync(generator, pending), CancellationToken.None);
+        var remote = prefill.ShouldUse() ? prefill : null;
+        _ = Task.Run(() => GenerationPump.RunAsync(generator, pending, remote), CancellationToken.None);
         return Task.CompletedTask;
     }
 
     public Task<DecodeStats> GetStatsAsync()
     {
         var s = _loop!.Engine.Stats;
-        return Task.FromResult(new DecodeStats(s.Running, s.Waiting, s.KvCacheUsage, s.Steps, s.GeneratedTokens));
+        return Task.FromResult(new DecodeStats(s.Running, s.Waiting, s.KvCacheUsage, s.Steps, s.GeneratedTokens, prefill.HandOffs, prefill.KvBytes, prefill.KvTokens));
     }
 
     [LoggerMessage(EventId = 2240, Level = LogLevel.Information, Message = "Decode engine for {Model} active: experts {ExpertExecution}, KV cache {KvMb:F0} MiB")]

@@ -15,7 +15,7 @@ namespace Elastic.Worker.Grains;
 /// registered in the silo-local <see cref="GenerationStreams"/>, only its id crosses Orleans, and
 /// updates stream back in process.
 /// </summary>
-public sealed class GrainGenerationBackend(WorkerModel model, GenerationStreams streams, IGrainFactory grains, ILocalSiloDetails silo, IOptions<WorkerOptions> options) : IGenerationBackend
+public sealed class GrainGenerationBackend(WorkerModel model, GenerationStreams streams, IGrainFactory grains, ILocalSiloDetails silo, IOptions<WorkerOptions> options, ExpertShardBootstrap experts) : IGenerationBackend
 {
     private ServedModel Served => model.Served;
 
@@ -46,6 +46,8 @@ public sealed class GrainGenerationBackend(WorkerModel model, GenerationStreams 
 
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken ct)
     {
+        // A request arriving while the expert shards still load waits for them rather than failing its first step.
+        await experts.WhenReady.WaitAsync(ct).ConfigureAwait(false);
         var (id, updates) = streams.Register(prompt, sampling, ct);
         try
         {

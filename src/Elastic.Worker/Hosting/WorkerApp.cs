@@ -36,9 +36,12 @@ public static class WorkerApp
         app.MapOpenAi();
         app.MapServingMetrics(metrics);
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", (WorkerModel model) => model.IsLoaded && monitor.HasEngine
-            ? Results.Text("ready")
-            : Results.Text("not ready: " + (model.IsLoaded ? "decode engine not started" : "model not loaded"), statusCode: StatusCodes.Status503ServiceUnavailable));
+        var experts = app.Services.GetRequiredService<ExpertShardBootstrap>();
+        app.MapGet("/readyz", (WorkerModel model) =>
+        {
+            var problem = !model.IsLoaded ? "model not loaded" : !experts.IsReady ? "expert shards not loaded" : !monitor.HasEngine ? "decode engine not started" : null;
+            return problem is null ? Results.Text("ready") : Results.Text("not ready: " + problem, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
         app.MapGet("/load", () =>
         {
             var s = monitor.Stats;
@@ -57,6 +60,8 @@ public static class WorkerApp
             return;
         }
 
+        // Its engine's first step would find no placement: start it once the expert shards hold their experts.
+        await services.GetRequiredService<ExpertShardBootstrap>().WhenReady.ConfigureAwait(false);
         var backend = services.GetRequiredService<GrainGenerationBackend>();
         await backend.DecodeGrain.GetStatsAsync().ConfigureAwait(false);
     }

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Elastic.Worker.Hosting;
 
-/// <summary>Turns a host into an Elastic worker silo: role placement, model, decode grain, generation backend.</summary>
+/// <summary>Turns a host into an Elastic worker silo: role placement, model, expert-shard start-up, decode grain, generation backend.</summary>
 public static class WorkerHosting
 {
     /// <summary>Adds the worker's services to a silo; settings are validated when the host starts.</summary>
@@ -23,6 +23,9 @@ public static class WorkerHosting
         services.TryAddSingleton<WorkerModel>();
         services.TryAddSingleton<EngineMonitor>();
         services.TryAddSingleton<GenerationStreams>();
+        services.TryAddSingleton<ExpertShardBootstrap>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ExpertShardBootstrap>());
+        services.TryAddSingleton<RemotePrefill>();
         services.TryAddSingleton<GrainGenerationBackend>();
         services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<GrainGenerationBackend>());
         services.AddHostedService<WorkerStartup>();

@@ -12,6 +12,19 @@ public enum ExpertExecution
     Cluster,
 }
 
+/// <summary>Where a decode silo runs the prompt's prefill.</summary>
+public enum PrefillMode
+{
+    /// <summary>On a prefill grain when this silo lacks the Prefill role and an active silo has it; otherwise in the decode engine.</summary>
+    Auto,
+
+    /// <summary>Always in the decode engine (chunked prefill mixed into decode steps).</summary>
+    Local,
+
+    /// <summary>Always on a prefill grain, whose KV cache and first token are handed to the decode engine.</summary>
+    Remote,
+}
+
 /// <summary>Settings of one worker silo (configuration section <c>Worker</c>). Validated at start-up.</summary>
 public sealed class WorkerOptions
 {
@@ -42,8 +55,20 @@ public sealed class WorkerOptions
     /// <summary>Context limit for prompt + output; 0 means the model's own (default 0).</summary>
     public int MaxModelLength { get; set; }
 
-    /// <summary>Where routed experts run (default <see cref="Hosting.ExpertExecution.Local"/>).</summary>
+    /// <summary>
+    /// Where routed experts run (default <see cref="Hosting.ExpertExecution.Local"/>; <c>elastic serve</c> defaults to Cluster).
+    /// With Cluster, a Prefill or Decode silo holds no routed expert weights of its own.
+    /// </summary>
     public ExpertExecution ExpertExecution { get; set; } = ExpertExecution.Local;
+
+    /// <summary>
+    /// With <see cref="Hosting.ExpertExecution.Cluster"/>: how many expert shards the model's experts are spread over
+    /// when the first worker finds the placement directory empty (default 2). Ignored once a placement exists.
+    /// </summary>
+    public int ExpertShards { get; set; } = 2;
+
+    /// <summary>Where a decode silo runs prompt prefill (default <see cref="Hosting.PrefillMode.Auto"/>).</summary>
+    public PrefillMode Prefill { get; set; } = PrefillMode.Auto;
 
     internal void CopyTo(WorkerOptions target)
     {
@@ -56,5 +81,7 @@ public sealed class WorkerOptions
         target.MaxWaitingSequences = MaxWaitingSequences;
         target.MaxModelLength = MaxModelLength;
         target.ExpertExecution = ExpertExecution;
+        target.ExpertShards = ExpertShards;
+        target.Prefill = Prefill;
     }
 }

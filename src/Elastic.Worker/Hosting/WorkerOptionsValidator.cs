@@ -62,6 +62,16 @@ internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             return $"{nameof(o.MaxModelLength)} must not be negative, got {o.MaxModelLength}";
         }
 
-        return Enum.IsDefined(o.ExpertExecution) ? null : $"{nameof(o.ExpertExecution)} must be Local or Cluster, got '{o.ExpertExecution}'";
+        if (!Enum.IsDefined(o.ExpertExecution))
+        {
+            return $"{nameof(o.ExpertExecution)} must be Local or Cluster, got '{o.ExpertExecution}'";
+        }
+
+        if (o.ExpertShards is < 1 or > 4096)
+        {
+            return $"{nameof(o.ExpertShards)} must be between 1 and 4096, got {o.ExpertShards}";
+        }
+
+        return Enum.IsDefined(o.Prefill) ? null : $"{nameof(o.Prefill)} must be Auto, Local or Remote, got '{o.Prefill}'";
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Elastic.Worker.Hosting;
 
-/// <summary>Applies process-wide libtorch settings and loads a decode worker's model before it takes traffic.</summary>
+/// <summary>Applies process-wide libtorch settings and loads a prefill or decode worker's model before it takes traffic.</summary>
 internal sealed partial class WorkerStartup(IOptions<WorkerOptions> options, WorkerModel model, ILogger<WorkerStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -14,7 +14,7 @@ internal sealed partial class WorkerStartup(IOptions<WorkerOptions> options, Wor
         var o = options.Value;
         TorchRuntime.Configure(o.Threads);
         LogStarting(logger, o.Role, o.Threads, o.ExpertExecution);
-        if ((o.Role & WorkerRole.Decode) != 0)
+        if ((o.Role & (WorkerRole.Prefill | WorkerRole.Decode)) != 0)
         {
             // A bad checkpoint should stop the worker now, not fail its first request.
             await Task.Run(() => model.Served, cancellationToken).ConfigureAwait(false);

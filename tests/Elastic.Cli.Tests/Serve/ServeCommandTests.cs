@@ -47,6 +47,29 @@ public sealed class ServeCommandTests
         Assert.True(process.HasExited);
     }
 
+    [Fact]
+    public async Task Serve_UnknownExpertsMode_FailsListingTheModes()
+    {
+        var (code, _, stderr) = await CliProcess.RunAsync(TimeSpan.FromMinutes(1), "serve", "--experts", "remote-ish");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("'remote-ish'", stderr, StringComparison.Ordinal);
+        Assert.Contains("'cluster'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_ZeroExpertShards_FailsAtStartNamingTheSetting()
+    {
+        using var dir = new TempDirectory();
+        TinyServedCheckpoint.Write(dir.Path);
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(
+            TimeSpan.FromMinutes(1), "serve", "--model", dir.Path, "--port", FreePort().ToString(), "--worker-port", FreePort().ToString(), "--threads", "1", "--expert-shards", "0");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("Worker:ExpertShards", stdout + stderr, StringComparison.Ordinal);
+    }
+
     private static Process StartServe(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

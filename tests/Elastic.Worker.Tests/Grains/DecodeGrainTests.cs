@@ -19,6 +19,7 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
     {
         var prompt = fixture.Backend.EncodePrompt("12+30=");
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
+        var before = await fixture.ShardBatchesAsync();
 
         var expected = await CollectAsync(fixture.Local.GenerateAsync(prompt, sampling, CancellationToken.None));
         var actual = await CollectAsync(fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None));
@@ -27,7 +28,41 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
         Assert.Equal(expected.Select(u => u.Token!.TokenId), actual.Select(u => u.Token!.TokenId));
         Assert.Equal(string.Concat(expected.Select(u => u.Text)), string.Concat(actual.Select(u => u.Text)));
         Assert.Equal(FinishReason.Length, actual[^1].Finish);
-        Assert.True((await fixture.Shard.GetStatusAsync()).Batches > 0, "the decode engine never called the expert shard");
+        Assert.True(await fixture.ShardBatchesAsync() > before, "the decode engine never called the expert shards");
+    }
+
+    [Fact]
+    public async Task GenerateAsync_ClusterAndLocalExpertExecution_SameGreedyTextAndShardsComputeBatches()
+    {
+        var prompt = fixture.Backend.EncodePrompt("7+5=");
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = 10, IgnoreEos = true };
+
+        var local = await CollectAsync(fixture.LocalWorker.GenerateAsync(prompt, sampling, CancellationToken.None));
+        var cluster = await CollectAsync(fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None));
+
+        Assert.Equal(10, local.Count);
+        Assert.Equal(local.Select(u => u.Token!.TokenId), cluster.Select(u => u.Token!.TokenId));
+        Assert.Equal(string.Concat(local.Select(u => u.Text)), string.Concat(cluster.Select(u => u.Text)));
+        var statuses = await Task.WhenAll(fixture.Shards.Select(s => s.GetStatusAsync()));
+        Assert.Equal(2, statuses.Length);
+        Assert.All(statuses, s => Assert.True(s.Batches > 0, $"expert shard {s.Shard} computed no batch"));
+    }
+
+    [Fact]
+    public async Task WorkerStart_ClusterExpertExecution_SpreadsExpertsOverShardsAndHoldsNoRoutedExpertsItself()
+    {
+        var services = fixture.Cluster.Silos[0].ServiceProvider;
+        var served = services.GetRequiredService<WorkerModel>().Served;
+        var config = served.Config;
+        var table = await services.GetRequiredService<IGrainFactory>().GetGrain<IPlacementDirectoryGrain>(served.Name).GetAsync();
+        var statuses = await Task.WhenAll(fixture.Shards.Select(s => s.GetStatusAsync()));
+        var sparseLayers = Enumerable.Range(0, config.NumLayers).Count(config.IsSparseLayer);
+
+        Assert.Equal(1, table.Version);
+        Assert.Equal(sparseLayers * config.NumExperts, statuses.Sum(s => s.Experts.Length));
+        Assert.All(statuses, s => Assert.Equal(sparseLayers * config.NumExperts / 2, s.Experts.Length));
+        Assert.Equal(0, served.Model.Experts.Count);
+        Assert.True(fixture.LocalWorkerModel.Served.Model.Experts.Count > 0);
     }
 
     [Fact]
@@ -82,7 +117,10 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
         return list;
     }
 
-    /// <summary>One all-roles worker silo running its experts through a shard grain, and the same model in process.</summary>
+    /// <summary>
+    /// One all-roles worker silo running its experts on two expert-shard grains (set up by the worker's own start-up),
+    /// one all-roles worker silo with local experts, and the same model in process.
+    /// </summary>
     public sealed class Fixture : IAsyncLifetime
     {
         private readonly TempDirectory _directory = new("elastic-decode-grain");
@@ -91,36 +129,35 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
 
         public InProcessTestCluster Cluster { get; private set; } = null!;
 
+        public InProcessTestCluster LocalCluster { get; private set; } = null!;
+
         public IGenerationBackend Backend { get; private set; } = null!;
+
+        public IGenerationBackend LocalWorker { get; private set; } = null!;
+
+        public WorkerModel LocalWorkerModel { get; private set; } = null!;
 
         public IGenerationBackend Local { get; private set; } = null!;
 
-        public IExpertShardGrain Shard { get; private set; } = null!;
+        public IReadOnlyList<IExpertShardGrain> Shards { get; private set; } = [];
+
+        public async Task<long> ShardBatchesAsync() => (await Task.WhenAll(Shards.Select(s => s.GetStatusAsync()))).Sum(s => s.Batches);
 
         public async Task InitializeAsync()
         {
             var checkpoint = TinyServedCheckpoint.Write(_directory.CreateSubdirectory("tiny-served"));
-            var options = new WorkerOptions
-            {
-                Role = WorkerRole.All,
-                ModelDirectory = checkpoint,
-                Threads = 2,
-                KvCacheBytes = 16L << 20,
-                ExpertExecution = ExpertExecution.Cluster,
-            };
-            var builder = new InProcessTestClusterBuilder(1);
-            builder.ConfigureSilo((_, silo) => silo.AddElasticWorker(options));
-            Cluster = builder.Build();
-            await Cluster.DeployAsync();
+            Cluster = await StartWorkerAsync(checkpoint, ExpertExecution.Cluster);
+            LocalCluster = await StartWorkerAsync(checkpoint, ExpertExecution.Local);
 
             var services = Cluster.Silos[0].ServiceProvider;
-            var grains = services.GetRequiredService<IGrainFactory>();
             Backend = services.GetRequiredService<IGenerationBackend>();
-            var config = services.GetRequiredService<WorkerModel>().Served.Config;
-            int[] layers = [.. Enumerable.Range(0, config.NumLayers).Where(config.IsSparseLayer)];
-            var table = await grains.GetGrain<IPlacementDirectoryGrain>(Backend.ModelName).SpreadEvenlyAsync(layers, config.NumExperts, ["served/shard-0"], 1);
-            Shard = grains.GetGrain<IExpertShardGrain>("served/shard-0");
-            await Shard.LoadAsync(checkpoint, table.ExpertsByShard()["served/shard-0"]);
+            var bootstrap = services.GetRequiredService<ExpertShardBootstrap>();
+            await bootstrap.WhenReady.WaitAsync(TimeSpan.FromSeconds(60));
+            var grains = services.GetRequiredService<IGrainFactory>();
+            Shards = [.. bootstrap.Placement!.ExpertsByShard().Keys.Select(id => grains.GetGrain<IExpertShardGrain>(id))];
+
+            LocalWorker = LocalCluster.Silos[0].ServiceProvider.GetRequiredService<IGenerationBackend>();
+            LocalWorkerModel = LocalCluster.Silos[0].ServiceProvider.GetRequiredService<WorkerModel>();
 
             _served = ServedModel.Load(checkpoint);
             _loop = new EngineLoop(_served.CreateEngine(new EngineOptions { KvCacheBytes = 16L << 20 }));
@@ -130,6 +167,7 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
         public async Task DisposeAsync()
         {
             await Cluster.DisposeAsync();
+            await LocalCluster.DisposeAsync();
             if (_loop is not null)
             {
                 await _loop.DisposeAsync();
@@ -137,6 +175,24 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
 
             _served?.Dispose();
             _directory.Dispose();
+        }
+
+        private static async Task<InProcessTestCluster> StartWorkerAsync(string checkpoint, ExpertExecution experts)
+        {
+            var options = new WorkerOptions
+            {
+                Role = WorkerRole.All,
+                ModelDirectory = checkpoint,
+                Threads = 2,
+                KvCacheBytes = 16L << 20,
+                ExpertExecution = experts,
+                ExpertShards = 2,
+            };
+            var builder = new InProcessTestClusterBuilder(1);
+            builder.ConfigureSilo((_, silo) => silo.AddElasticWorker(options));
+            var cluster = builder.Build();
+            await cluster.DeployAsync();
+            return cluster;
         }
     }
 }

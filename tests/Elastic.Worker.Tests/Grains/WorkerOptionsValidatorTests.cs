@@ -32,6 +32,8 @@ public sealed class WorkerOptionsValidatorTests
     [InlineData(nameof(WorkerOptions.KvCacheBytes))]
     [InlineData(nameof(WorkerOptions.MaxBatchedTokens))]
     [InlineData(nameof(WorkerOptions.Role))]
+    [InlineData(nameof(WorkerOptions.ExpertShards))]
+    [InlineData(nameof(WorkerOptions.Prefill))]
     public void Validate_BadSetting_MessageNamesIt(string setting)
     {
         var options = new WorkerOptions { Role = WorkerRole.Expert };
@@ -41,6 +43,8 @@ public sealed class WorkerOptionsValidatorTests
             case nameof(WorkerOptions.KvCacheBytes): options.KvCacheBytes = 0; break;
             case nameof(WorkerOptions.MaxBatchedTokens): options.MaxBatchedTokens = -1; break;
             case nameof(WorkerOptions.Role): options.Role = WorkerRole.None; break;
+            case nameof(WorkerOptions.ExpertShards): options.ExpertShards = 0; break;
+            case nameof(WorkerOptions.Prefill): options.Prefill = (PrefillMode)42; break;
         }
 
         var result = _validator.Validate(null, options);
