@@ -24,11 +24,12 @@ internal static class GenerateCommand
         var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 0, Description = "Keep the k most likely tokens (0: all)" };
         var seed = new Option<long?>("--seed") { Description = "Seed for reproducible sampling" };
         var stop = new Option<string[]>("--stop") { Description = "Stop strings", AllowMultipleArgumentsPerToken = true };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past end-of-sequence tokens (fixed-length runs for measurements)" };
         var threads = CliOptions.Threads();
 
         var command = new Command("generate", "Generate text from a Hugging Face MoE checkpoint (mixtral, qwen3_moe, olmoe, qwen2_moe)")
         {
-            model, prompt, chat, system, maxTokens, temperature, topP, topK, seed, stop, threads,
+            model, prompt, chat, system, maxTokens, temperature, topP, topK, seed, stop, ignoreEos, threads,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -44,6 +45,7 @@ internal static class GenerateCommand
                 TopK = parse.GetValue(topK),
                 Seed = parse.GetValue(seed),
                 Stop = parse.GetValue(stop) ?? [],
+                IgnoreEos = parse.GetValue(ignoreEos),
             };
             sampling.Validate();
 
