@@ -43,19 +43,7 @@ internal sealed partial class DecodeGrain(
         }
 
         var o = options.Value;
-        var engineOptions = new EngineOptions
-        {
-            KvCacheBytes = o.KvCacheBytes,
-            MaxBatchedTokens = o.MaxBatchedTokens,
-            MaxRunningSequences = o.MaxRunningSequences,
-            MaxWaitingSequences = o.MaxWaitingSequences,
-            MaxModelLength = o.MaxModelLength,
-            EosTokenIds = served.EosTokenIds,
-        };
-        IExpertExecutor experts = o.ExpertExecution == ExpertExecution.Cluster
-            ? new OrleansExpertExecutor(grains, served.Name, loggers.CreateLogger<OrleansExpertExecutor>())
-            : served.Model.Experts;
-        var engine = new InferenceEngine(served.Model.Transformer, experts, engineOptions, monitor.TraceSink);
+        var engine = WorkerEngines.Create(served, o, grains, loggers, monitor.TraceSink);
         _loop = new EngineLoop(engine, loggers.CreateLogger<EngineLoop>());
         monitor.Attach(engine);
         _generator = new TextGenerator(served, _loop);

@@ -38,27 +38,12 @@ internal sealed partial class PrefillGrain(
         }
 
         var o = options.Value;
-        IExpertExecutor executor;
         if (o.ExpertExecution == ExpertExecution.Cluster)
         {
             await experts.WhenReady.WaitAsync(cancellationToken).ConfigureAwait(true);
-            executor = new OrleansExpertExecutor(grains, served.Name, loggers.CreateLogger<OrleansExpertExecutor>());
-        }
-        else
-        {
-            executor = served.Model.Experts;
         }
 
-        var engineOptions = new EngineOptions
-        {
-            KvCacheBytes = o.KvCacheBytes,
-            MaxBatchedTokens = o.MaxBatchedTokens,
-            MaxRunningSequences = o.MaxRunningSequences,
-            MaxWaitingSequences = o.MaxWaitingSequences,
-            MaxModelLength = o.MaxModelLength,
-            EosTokenIds = served.EosTokenIds,
-        };
-        _loop = new EngineLoop(new InferenceEngine(served.Model.Transformer, executor, engineOptions), loggers.CreateLogger<EngineLoop>());
+        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers), loggers.CreateLogger<EngineLoop>());
         LogActivated(_logger, served.Name, o.ExpertExecution);
     }
 
