@@ -3,6 +3,7 @@ using Elastic.Gateway;
 using Elastic.Gateway.Configuration;
 using Elastic.Worker.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Elastic.Cli.Serve;
@@ -53,14 +54,16 @@ internal static class ServeCommand
                 ListenUrl = $"http://{parse.GetValue(host)}:{parse.GetValue(port)}",
                 RequestsPerMinutePerKey = parse.GetValue(rate),
             };
-            gatewayOptions.Workers.Add(workerUrl);
             foreach (var key in parse.GetValue(apiKeys) ?? [])
             {
                 gatewayOptions.ApiKeys.Add(key);
             }
 
-            var gateway = GatewayApp.Build(gatewayOptions);
             await worker.StartAsync(cancellationToken);
+
+            // The gateway learns its workers from Orleans membership, as it will with many silos.
+            await using var directory = new SiloWorkerDirectory(worker.Services, worker.Services.GetRequiredService<ILoggerFactory>().CreateLogger("elastic.gateway.directory"));
+            var gateway = GatewayApp.Build(gatewayOptions, directory);
             await gateway.StartAsync(cancellationToken);
             System.Console.Error.WriteLine($"Serving on {gatewayOptions.ListenUrl}/v1 (worker {workerUrl}); Ctrl-C to stop");
             // Ctrl-C / SIGTERM reach either the command's token or the hosts' own console lifetimes.

@@ -21,6 +21,7 @@ public static class WorkerApp
     /// <summary>Builds the worker; <paramref name="configureSilo"/> sets clustering (localhost when null).</summary>
     public static WebApplication Build(WorkerOptions options, string listenUrl, CollectorRegistry? metricsRegistry = null, Action<ISiloBuilder>? configureSilo = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
+        options.AdvertisedHttpUrl ??= listenUrl;
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(listenUrl);
         configureBuilder?.Invoke(builder);

@@ -16,7 +16,9 @@ public static class WorkerHosting
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        builder.AddRolePlacement(options.Role);
+        builder.AddRolePlacement(
+            options.Role,
+            extraMetadata: options.AdvertisedHttpUrl is { } url ? new Dictionary<string, string> { [SiloRoles.HttpEndpointKey] = url } : null);
         var services = builder.Services;
         services.AddOptions<WorkerOptions>().Configure(options.CopyTo).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());

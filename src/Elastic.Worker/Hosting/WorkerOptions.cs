@@ -67,6 +67,9 @@ public sealed class WorkerOptions
     /// </summary>
     public int ExpertShards { get; set; } = 2;
 
+    /// <summary>The URL gateways use to reach this worker's HTTP endpoint, published in silo metadata (set by <c>WorkerApp</c>).</summary>
+    public string? AdvertisedHttpUrl { get; set; }
+
     /// <summary>Where a decode silo runs prompt prefill (default <see cref="Hosting.PrefillMode.Auto"/>).</summary>
     public PrefillMode Prefill { get; set; } = PrefillMode.Auto;
 
@@ -83,5 +86,6 @@ public sealed class WorkerOptions
         target.ExpertExecution = ExpertExecution;
         target.ExpertShards = ExpertShards;
         target.Prefill = Prefill;
+        target.AdvertisedHttpUrl = AdvertisedHttpUrl;
     }
 }

@@ -8,6 +8,9 @@ public static class SiloRoles
     /// <summary>The silo-metadata key holding the roles, e.g. <c>"Decode, Expert"</c>.</summary>
     public const string MetadataKey = "elastic.roles";
 
+    /// <summary>The silo-metadata key holding the worker's OpenAI HTTP endpoint, which gateways route to.</summary>
+    public const string HttpEndpointKey = "elastic.http";
+
     /// <summary>The metadata value for <paramref name="roles"/>.</summary>
     public static string Format(WorkerRole roles) => roles.ToString();
 
