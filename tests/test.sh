@@ -11,6 +11,8 @@ log() { printf '\n== %s\n' "$*" >&2; }
 need_apt=()
 # Routing heat-maps render their labels with DejaVu Sans; without it ScottPlot silently draws no text.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+# docker-compose validates docker-compose.yml without a Docker engine (none runs on these machines).
+command -v docker-compose >/dev/null || need_apt+=(docker-compose)
 command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is required" >&2; exit 2; }
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "Installing ${need_apt[*]} (apt)"
