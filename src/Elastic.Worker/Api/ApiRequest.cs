@@ -50,6 +50,29 @@ internal sealed class ApiRequest
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
+    /// <summary>
+    /// Reads and parses the body and checks that it names the served model; on failure the OpenAI error has been
+    /// written and null is returned.
+    /// </summary>
+    public async Task<T?> ReadRequestAsync<T>(RequestParser<T> parse, Func<T, string> model)
+        where T : class
+    {
+        var body = await ReadBodyAsync().ConfigureAwait(false);
+        if (!parse(body, out var request, out var error))
+        {
+            await WriteErrorAsync(error!).ConfigureAwait(false);
+            return null;
+        }
+
+        if (model(request!) != Backend.ModelName)
+        {
+            await WriteErrorAsync(OpenAiError.ModelNotFound(model(request!))).ConfigureAwait(false);
+            return null;
+        }
+
+        return request;
+    }
+
     public async Task WriteJsonAsync<T>(T value, JsonTypeInfo<T> typeInfo)
     {
         Http.Response.StatusCode = StatusCodes.Status200OK;
@@ -105,3 +128,6 @@ internal sealed class ApiRequest
         return suffix is not null && message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
     }
 }
+
+/// <summary>The shape of <see cref="OpenAiRequestParser"/>'s TryParse methods.</summary>
+internal delegate bool RequestParser<T>(ReadOnlyMemory<byte> utf8Json, out T? request, out OpenAiError? error);

@@ -9,22 +9,15 @@ internal static class ChatCompletionsEndpoint
 {
     public static async Task HandleAsync(ApiRequest api)
     {
-        var body = await api.ReadBodyAsync().ConfigureAwait(false);
-        if (!OpenAiRequestParser.TryParseChatCompletion(body, out var request, out var error))
+        var request = await api.ReadRequestAsync<ChatCompletionRequest>(OpenAiRequestParser.TryParseChatCompletion, r => r.Model).ConfigureAwait(false);
+        if (request is null)
         {
-            await api.WriteErrorAsync(error).ConfigureAwait(false);
             return;
         }
 
         var backend = api.Backend;
-        if (request.Model != backend.ModelName)
-        {
-            await api.WriteErrorAsync(OpenAiError.ModelNotFound(request.Model)).ConfigureAwait(false);
-            return;
-        }
-
         var prompt = backend.EncodeChat([.. request.Messages.Select(m => new ChatMessage(m.Role, m.Content))]);
-        error = SamplingPlanner.TryPlan(request.Sampling, request.MaxTokens, int.MaxValue, request.TopLogprobs, prompt.Count, backend.MaxModelLength, "messages", out var sampling);
+        var error = SamplingPlanner.TryPlan(request.Sampling, request.MaxTokens, int.MaxValue, request.TopLogprobs, prompt.Count, backend.MaxModelLength, "messages", out var sampling);
         if (error is not null)
         {
             await api.WriteErrorAsync(error).ConfigureAwait(false);

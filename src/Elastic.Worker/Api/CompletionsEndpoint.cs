@@ -11,26 +11,19 @@ internal static class CompletionsEndpoint
 {
     public static async Task HandleAsync(ApiRequest api)
     {
-        var body = await api.ReadBodyAsync().ConfigureAwait(false);
-        if (!OpenAiRequestParser.TryParseCompletion(body, out var request, out var error))
+        var request = await api.ReadRequestAsync<CompletionRequest>(OpenAiRequestParser.TryParseCompletion, r => r.Model).ConfigureAwait(false);
+        if (request is null)
         {
-            await api.WriteErrorAsync(error).ConfigureAwait(false);
             return;
         }
 
         var backend = api.Backend;
-        if (request.Model != backend.ModelName)
-        {
-            await api.WriteErrorAsync(OpenAiError.ModelNotFound(request.Model)).ConfigureAwait(false);
-            return;
-        }
-
         var prompts = new List<IReadOnlyList<int>>(request.Prompts.Count);
         var plans = new List<SequencePlan>(request.Prompts.Count * request.Sampling.N);
         foreach (var input in request.Prompts)
         {
             var tokens = input.Text is { } text ? backend.EncodePrompt(text) : input.TokenIds!;
-            error = CheckPromptTokens(tokens, backend.VocabSize);
+            var error = CheckPromptTokens(tokens, backend.VocabSize);
             SamplingParams? sampling = null;
             error ??= SamplingPlanner.TryPlan(request.Sampling, request.MaxTokens, SamplingPlanner.DefaultCompletionMaxTokens, request.Logprobs,
                 tokens.Count, backend.MaxModelLength, "prompt", out sampling);
