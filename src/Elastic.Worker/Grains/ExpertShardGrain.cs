@@ -1,9 +1,11 @@
 using System.Collections.Frozen;
 using System.Diagnostics;
+using System.Globalization;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Checkpoints;
 using Elastic.Inference.Experts;
 using Elastic.Inference.Modeling;
+using Elastic.Worker.Metrics;
 using Elastic.Worker.Placement;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -17,7 +19,7 @@ namespace Elastic.Worker.Grains;
 /// one thread with no await inside it.
 /// </summary>
 [RolePlacement(WorkerRole.Expert)]
-internal sealed partial class ExpertShardGrain(ILocalSiloDetails silo, ILogger<ExpertShardGrain> logger) : Grain, IExpertShardGrain
+internal sealed partial class ExpertShardGrain(ILocalSiloDetails silo, ILogger<ExpertShardGrain> logger, IServiceProvider services) : Grain, IExpertShardGrain
 {
     // Swapped whole on load/unload so interleaved batches read a consistent snapshot without locks.
     private FrozenDictionary<ExpertId, ExpertWeights> _experts = FrozenDictionary<ExpertId, ExpertWeights>.Empty;
@@ -93,6 +95,7 @@ internal sealed partial class ExpertShardGrain(ILocalSiloDetails silo, ILogger<E
                 : await Task.Run(() => Compute(batch, weights)).ConfigureAwait(true);
             _batches++;
             _rows += batch.Rows;
+            CountTokens(batch);
             return new ExpertBatchResult(output, clock.Elapsed.TotalMilliseconds);
         }
         finally
@@ -108,6 +111,24 @@ internal sealed partial class ExpertShardGrain(ILocalSiloDetails silo, ILogger<E
         _experts = FrozenDictionary<ExpertId, ExpertWeights>.Empty;
         DisposeRetiredWhenIdle();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// elastic_expert_tokens_total with this shard's id: counted where the experts run, so an expert pod reports
+    /// its own shard's load (the decode side counts only when experts are local).
+    /// </summary>
+    private void CountTokens(ExpertBatch batch)
+    {
+        if (services.GetService(typeof(ServingMetrics)) is not ServingMetrics metrics)
+        {
+            return;
+        }
+
+        var layer = batch.Layer.ToString(CultureInfo.InvariantCulture);
+        foreach (var assignment in batch.Assignments)
+        {
+            metrics.ExpertTokens.WithLabels(layer, assignment.Expert.ToString(CultureInfo.InvariantCulture), Shard).Inc(assignment.Rows.Length);
+        }
     }
 
     private ExpertWeights[] Resolve(ExpertBatch batch)

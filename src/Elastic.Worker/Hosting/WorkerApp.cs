@@ -31,7 +31,8 @@ public static class WorkerApp
         var app = builder.Build();
 
         var monitor = app.Services.GetRequiredService<EngineMonitor>();
-        monitor.TraceSink = new ExpertTokenCounter(metrics, "local");
+        // With shard grains the shards count their own tokens (labelled with the shard id); locally the engine does.
+        monitor.TraceSink = options.ExpertExecution == ExpertExecution.Local ? new ExpertTokenCounter(metrics, "local") : null;
         metrics.ObserveOnScrape(() => monitor.Stats);
 
         app.MapOpenAi();

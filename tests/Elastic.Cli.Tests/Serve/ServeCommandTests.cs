@@ -35,6 +35,11 @@ public sealed class ServeCommandTests
             Assert.True(completion.Usage.OutputTokenCount is > 0 and <= 6);
             Assert.Equal(completion.Content[0].Text, streamed);
 
+            // Experts ran on shard grains (the serve default), and each shard reported its tokens under its own id.
+            using var http = new HttpClient();
+            var metrics = await http.GetStringAsync($"http://127.0.0.1:{workerPort}/metrics");
+            Assert.Contains($"shard=\"{Path.GetFileName(dir.Path)}/shard-", metrics, StringComparison.Ordinal);
+
             var wrongKey = new OpenAIClient(new ApiKeyCredential("sk-wrong"), new OpenAIClientOptions { Endpoint = new Uri(baseUrl + "/v1") }).GetChatClient("x");
             var denied = await Assert.ThrowsAsync<ClientResultException>(() => wrongKey.CompleteChatAsync([new UserChatMessage("hi")]));
             Assert.Equal(401, denied.Status);
