@@ -71,16 +71,8 @@ public sealed class TextGeneratorTests : IClassFixture<TextGeneratorTests.Fixtur
         Assert.Equal(_fixture.Served.Tokenizer.TokenToId("<|im_start|>"), ids[0]);
     }
 
-    private async Task<List<GenerationUpdate>> Collect(IReadOnlyList<int> prompt, SamplingParams sampling)
-    {
-        var list = new List<GenerationUpdate>();
-        await foreach (var update in _fixture.Generator.GenerateAsync(prompt, sampling))
-        {
-            list.Add(update);
-        }
-
-        return list;
-    }
+    private Task<List<GenerationUpdate>> Collect(IReadOnlyList<int> prompt, SamplingParams sampling) =>
+        _fixture.Generator.GenerateAsync(prompt, sampling).ToListAsync().AsTask();
 
     private static async Task WaitUntil(Func<bool> condition)
     {

@@ -21,8 +21,8 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
         var before = await fixture.ShardBatchesAsync();
 
-        var expected = await CollectAsync(fixture.Local.GenerateAsync(prompt, sampling, CancellationToken.None));
-        var actual = await CollectAsync(fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None));
+        var expected = await fixture.Local.GenerateAsync(prompt, sampling, CancellationToken.None).ToListAsync();
+        var actual = await fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None).ToListAsync();
 
         Assert.Equal(12, expected.Count);
         Assert.Equal(expected.Select(u => u.Token!.TokenId), actual.Select(u => u.Token!.TokenId));
@@ -37,8 +37,8 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
         var prompt = fixture.Backend.EncodePrompt("7+5=");
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = 10, IgnoreEos = true };
 
-        var local = await CollectAsync(fixture.LocalWorker.GenerateAsync(prompt, sampling, CancellationToken.None));
-        var cluster = await CollectAsync(fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None));
+        var local = await fixture.LocalWorker.GenerateAsync(prompt, sampling, CancellationToken.None).ToListAsync();
+        var cluster = await fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None).ToListAsync();
 
         Assert.Equal(10, local.Count);
         Assert.Equal(local.Select(u => u.Token!.TokenId), cluster.Select(u => u.Token!.TokenId));
@@ -71,7 +71,7 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
         var prompt = fixture.Backend.EncodePrompt("hello");
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = fixture.Backend.MaxModelLength + 1 };
 
-        await Assert.ThrowsAsync<ArgumentException>(() => CollectAsync(fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None)));
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None).ToListAsync().AsTask());
     }
 
     [Fact]
@@ -104,17 +104,6 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
         Assert.Equal(0, stats.Running);
         Assert.Equal(0, stats.Waiting);
         Assert.Equal(0, stats.KvCacheUsage);
-    }
-
-    private static async Task<List<GenerationUpdate>> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates)
-    {
-        var list = new List<GenerationUpdate>();
-        await foreach (var u in updates)
-        {
-            list.Add(u);
-        }
-
-        return list;
     }
 
     /// <summary>

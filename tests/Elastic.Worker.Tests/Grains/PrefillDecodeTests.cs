@@ -27,10 +27,10 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
         var expected = new List<List<GenerationUpdate>>();
         foreach (var text in texts)
         {
-            expected.Add(await CollectAsync(fixture.Local.GenerateAsync(fixture.Backend.EncodePrompt(text), sampling, CancellationToken.None)));
+            expected.Add(await fixture.Local.GenerateAsync(fixture.Backend.EncodePrompt(text), sampling, CancellationToken.None).ToListAsync());
         }
 
-        var actual = await Task.WhenAll(texts.Select(t => CollectAsync(fixture.Backend.GenerateAsync(fixture.Backend.EncodePrompt(t), sampling, CancellationToken.None))));
+        var actual = await Task.WhenAll(texts.Select(t => fixture.Backend.GenerateAsync(fixture.Backend.EncodePrompt(t), sampling, CancellationToken.None).ToListAsync().AsTask()));
 
         for (var i = 0; i < texts.Length; i++)
         {
@@ -51,8 +51,8 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
         var sampling = new SamplingParams { Temperature = 1.0f, TopP = 0.95f, Seed = 4242, MaxTokens = 12, IgnoreEos = true };
         var before = await fixture.DecodeGrain.GetStatsAsync();
 
-        var expected = await CollectAsync(fixture.Local.GenerateAsync(prompt, sampling, CancellationToken.None));
-        var actual = await CollectAsync(fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None));
+        var expected = await fixture.Local.GenerateAsync(prompt, sampling, CancellationToken.None).ToListAsync();
+        var actual = await fixture.Backend.GenerateAsync(prompt, sampling, CancellationToken.None).ToListAsync();
 
         Assert.Equal(expected.Select(u => u.Token!.TokenId), actual.Select(u => u.Token!.TokenId));
         Assert.Equal(1, (await fixture.DecodeGrain.GetStatsAsync()).PrefillHandOffs - before.PrefillHandOffs);
@@ -64,7 +64,7 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
         var config = fixture.Cluster.Silos.Single(s => s.Name != "Silo_0").ServiceProvider.GetRequiredService<WorkerModel>().Served.Config;
         var before = await fixture.DecodeGrain.GetStatsAsync();
 
-        await CollectAsync(fixture.Backend.GenerateAsync(fixture.Backend.EncodePrompt("hello there"), new SamplingParams { Temperature = 0, MaxTokens = 4 }, CancellationToken.None));
+        await fixture.Backend.GenerateAsync(fixture.Backend.EncodePrompt("hello there"), new SamplingParams { Temperature = 0, MaxTokens = 4 }, CancellationToken.None).ToListAsync();
 
         var stats = await WaitForIdleAsync();
         var bytes = stats.HandOffKvBytes - before.HandOffKvBytes;
@@ -110,17 +110,6 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
         }
 
         return stats;
-    }
-
-    private static async Task<List<GenerationUpdate>> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates)
-    {
-        var list = new List<GenerationUpdate>();
-        await foreach (var u in updates)
-        {
-            list.Add(u);
-        }
-
-        return list;
     }
 
     /// <summary>Silo_0 {Prefill} and Silo_1 {Decode, Expert}, experts on shard grains; and the same model in process.</summary>
