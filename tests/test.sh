@@ -13,6 +13,8 @@ need_apt=()
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 # docker-compose validates docker-compose.yml without a Docker engine (none runs on these machines).
 command -v docker-compose >/dev/null || need_apt+=(docker-compose)
+# Multi-process cluster tests use Redis membership against a private redis-server per test cluster.
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is required" >&2; exit 2; }
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "Installing ${need_apt[*]} (apt)"
@@ -25,7 +27,8 @@ dotnet build Elastic.sln -c Release -m:1 -nologo -clp:ErrorsOnly
 results=$(mktemp -d)
 log "Running tests"
 set +e
-dotnet test Elastic.sln -c Release --no-build -nologo --logger "trx" --results-directory "$results" "$@" 2>&1 | tee "$results/out.log"
+# One test assembly at a time: the multi-process cluster tests need the two cores to themselves.
+dotnet test Elastic.sln -c Release --no-build -nologo -m:1 --logger "trx" --results-directory "$results" "$@" 2>&1 | tee "$results/out.log"
 status=${PIPESTATUS[0]}
 set -e
 

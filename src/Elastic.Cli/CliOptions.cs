@@ -1,4 +1,7 @@
 using System.CommandLine;
+using Elastic.Abstractions.Cluster;
+using Elastic.Gateway.Configuration;
+using Elastic.Worker.Hosting;
 
 namespace Elastic.Cli;
 
@@ -18,6 +21,55 @@ internal static class CliOptions
         Description = "libtorch and kernel threads",
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
+
+    public static Option<string> Cluster() => new("--cluster") { Description = "Cluster membership shared by the processes: redis://HOST:PORT", Required = true };
+
+    public static Option<string[]> ApiKeys() => new("--api-key") { Description = "Accepted Bearer keys (none: no authentication)", AllowMultipleArgumentsPerToken = true };
+
+    public static Option<int> RequestsPerMinute() => new("--requests-per-minute") { Description = "Per-key rate limit (0: none)", DefaultValueFactory = _ => 0 };
+
+    public static Option<int> KvCacheMb() => new("--kv-cache-mb") { Description = "KV-cache budget of the decode engine", DefaultValueFactory = _ => 1024 };
+
+    public static Option<string> Experts()
+    {
+        var experts = new Option<string>("--experts")
+        {
+            Description = "Where routed experts run: 'cluster' (expert-shard grains, one call per shard per MoE layer) or 'local' (in the decode engine)",
+            DefaultValueFactory = _ => "cluster",
+        };
+        experts.AcceptOnlyFromAmong("cluster", "local");
+        return experts;
+    }
+
+    public static Option<int> ExpertShards() => new("--expert-shards") { Description = "Expert shards the experts are spread over (with --experts cluster)", DefaultValueFactory = _ => 2 };
+
+    public static ExpertExecution ParseExperts(string? value) =>
+        string.Equals(value, "local", StringComparison.Ordinal) ? ExpertExecution.Local : ExpertExecution.Cluster;
+
+    /// <summary>Gateway settings from the shared gateway flags.</summary>
+    public static GatewayOptions Gateway(string listenUrl, int requestsPerMinute, IEnumerable<string>? apiKeys)
+    {
+        var options = new GatewayOptions { ListenUrl = listenUrl, RequestsPerMinutePerKey = requestsPerMinute };
+        foreach (var key in apiKeys ?? [])
+        {
+            options.ApiKeys.Add(key);
+        }
+
+        return options;
+    }
+
+    /// <summary>Parses a --cluster value, naming the flag in the error.</summary>
+    public static ClusterConnection ParseCluster(string? value)
+    {
+        try
+        {
+            return ClusterConnection.Parse(value ?? string.Empty);
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException($"--cluster: {ex.Message}", ex);
+        }
+    }
 
     /// <summary>The given folder, or the shipped default model found from the working or the program's folder.</summary>
     public static string ResolveModel(string? given)

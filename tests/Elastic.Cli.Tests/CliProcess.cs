@@ -36,4 +36,64 @@ internal static class CliProcess
 
         return (process.ExitCode, await stdout, await stderr);
     }
+
+    /// <summary>Starts <c>elastic</c> with <paramref name="args"/> in the background, its output drained.</summary>
+    public static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "elastic.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Polls <paramref name="url"/> until it answers 200; fails if the process exits or 60 s pass.</summary>
+    public static async Task WaitUntilReadyAsync(string url, Process process)
+    {
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(process.HasExited, "elastic exited during start-up");
+            try
+            {
+                if ((await http.GetAsync(url)).StatusCode == System.Net.HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"{url} not ready within 60 s");
+    }
+
+    /// <summary>SIGTERM, as Kubernetes and docker stop send it; fails the test if the process outlives <paramref name="grace"/>.</summary>
+    public static void Terminate(Process process, TimeSpan grace)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        if (!process.WaitForExit(grace))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"elastic did not stop within {grace.TotalSeconds:F0} s of SIGTERM");
+        }
+    }
 }

@@ -5,7 +5,8 @@ namespace Elastic.Abstractions.Grains;
 /// <summary>
 /// Runs prompt prefill for one model on a silo with the <see cref="WorkerRole.Prefill"/> role and hands the result to a
 /// decode engine elsewhere: the prompt's KV cache and the first token, sampled with the request's own parameters.
-/// Concurrent calls share forward steps (continuous batching). Key: the model name.
+/// Concurrent calls share forward steps (continuous batching). Key: the model name, optionally followed by <c>@</c> and
+/// a qualifier (decode workers use the prefill silo's address, giving one activation per prefill silo).
 /// </summary>
 public interface IPrefillGrain : IGrainWithStringKey
 {

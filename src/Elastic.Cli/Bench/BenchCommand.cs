@@ -33,7 +33,7 @@ internal static class BenchCommand
             return Run(settings, parse.GetValue(json));
         });
 
-        return new Command("bench", "Benchmarks") { engine, Serve.ServeBenchCommand.Create() };
+        return new Command("bench", "Benchmarks") { engine, Serve.ServeBenchCommand.Create(), BenchCheckpointCommand.Create() };
     }
 
     private static void Validate(EngineBenchmarkSettings s)

@@ -9,15 +9,18 @@ internal static class BenchModels
     public static IReadOnlyList<string> Names { get; } = ["small", "bench-M"];
 
     /// <summary>small: the per-step overhead regime; bench-M: ~0.64 B parameters, the bandwidth regime.</summary>
-    public static ModelConfig Get(string name) => name switch
+    public static ModelConfig Get(string name) => ModelConfig.Parse(ConfigJson(name));
+
+    /// <summary>The shape's Hugging Face config.json; <paramref name="vocab"/> overrides its vocabulary size.</summary>
+    public static JsonObject ConfigJson(string name, int? vocab = null) => name switch
     {
-        "small" => Mixtral(vocab: 512, hidden: 256, layers: 4, experts: 8, ffn: 512, heads: 8, kvHeads: 4),
-        "bench-M" => Mixtral(vocab: 32000, hidden: 1024, layers: 8, experts: 16, ffn: 1408, heads: 16, kvHeads: 4),
+        "small" => Mixtral(vocab ?? 512, hidden: 256, layers: 4, experts: 8, ffn: 512, heads: 8, kvHeads: 4),
+        "bench-M" => Mixtral(vocab ?? 32000, hidden: 1024, layers: 8, experts: 16, ffn: 1408, heads: 16, kvHeads: 4),
         _ => throw new ArgumentException($"unknown benchmark model '{name}'; choose one of: {string.Join(", ", Names)}", nameof(name)),
     };
 
-    private static ModelConfig Mixtral(int vocab, int hidden, int layers, int experts, int ffn, int heads, int kvHeads) =>
-        ModelConfig.Parse(new JsonObject
+    private static JsonObject Mixtral(int vocab, int hidden, int layers, int experts, int ffn, int heads, int kvHeads) =>
+        new JsonObject
         {
             ["model_type"] = "mixtral",
             ["vocab_size"] = vocab,
@@ -32,7 +35,7 @@ internal static class BenchModels
             ["rope_theta"] = 1e6,
             ["rms_norm_eps"] = 1e-5,
             ["tie_word_embeddings"] = false,
-        });
+        };
 
     /// <summary>Weight bytes read to decode one token at batch 1: everything but inactive experts and the embedding table.</summary>
     public static long ActiveBytesPerToken(ModelConfig c)

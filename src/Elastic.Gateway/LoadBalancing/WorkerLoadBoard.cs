@@ -16,7 +16,7 @@ internal sealed class WorkerLoadBoard(IOptions<GatewayOptions> options)
     /// <summary>Raised after a worker turns live or dead (not on every load change).</summary>
     public event Action<string, bool>? LivenessChanged;
 
-    /// <summary>The last load of a worker that answered its latest polls; false for unknown or dead workers.</summary>
+    /// <summary>The last load of a worker that answered its latest polls; false for unknown, dead or draining workers.</summary>
     public bool TryGetLiveLoad(string workerId, out WorkerLoad load)
     {
         if (_entries.TryGetValue(workerId, out var entry) && entry.IsLive(_deadAfter))
@@ -32,10 +32,13 @@ internal sealed class WorkerLoadBoard(IOptions<GatewayOptions> options)
     public void ReportSuccess(string workerId, WorkerLoad load)
     {
         var before = _entries.TryGetValue(workerId, out var old) && old.IsLive(_deadAfter);
-        _entries[workerId] = new Entry(load, 0);
-        if (!before)
+        var entry = new Entry(load, 0);
+        _entries[workerId] = entry;
+        var after = entry.IsLive(_deadAfter);
+        if (before != after)
         {
-            LivenessChanged?.Invoke(workerId, true);
+            // A draining worker answers but takes no new requests: it leaves routing as a dead one does.
+            LivenessChanged?.Invoke(workerId, after);
         }
     }
 
@@ -64,6 +67,6 @@ internal sealed class WorkerLoadBoard(IOptions<GatewayOptions> options)
 
     private sealed record Entry(WorkerLoad? Load, int ConsecutiveFailures)
     {
-        public bool IsLive(int deadAfter) => Load is not null && ConsecutiveFailures < deadAfter;
+        public bool IsLive(int deadAfter) => Load is { Draining: false } && ConsecutiveFailures < deadAfter;
     }
 }

@@ -103,6 +103,6 @@ internal sealed partial class WorkerLoadPoller(
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Worker {WorkerId} is live")]
     private static partial void WorkerLive(ILogger logger, string workerId);
 
-    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Worker {WorkerId} missed {Polls} load polls in a row and is skipped until it answers again")]
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Worker {WorkerId} left routing: it is draining or missed {Polls} load polls in a row; skipped until it reports ready load again")]
     private static partial void WorkerDead(ILogger logger, string workerId, int polls);
 }

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Experts;
+using Elastic.Worker.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -24,13 +25,16 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private readonly IGrainFactory _grains;
     private readonly IPlacementDirectoryGrain _directory;
     private readonly ILogger _logger;
+    private readonly TransferCounters? _transfers;
     private Placement? _latest;
+    private bool _directoryUnreachable;
     private Placement? _pinned;
 
     /// <param name="grains">Grain factory of the hosting silo or a cluster client.</param>
     /// <param name="model">The model name: key of its <see cref="IPlacementDirectoryGrain"/>.</param>
     /// <param name="logger">Logs placement changes and retries.</param>
-    public OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null)
+    /// <param name="transfers">Counts the bytes of every shard call, when given.</param>
+    public OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null, TransferCounters? transfers = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
@@ -38,6 +42,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         Model = model;
         _directory = grains.GetGrain<IPlacementDirectoryGrain>(model);
         _logger = logger ?? NullLogger.Instance;
+        _transfers = transfers;
     }
 
     public string Model { get; }
@@ -78,7 +83,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         {
             var input = hidden.contiguous().data<float>().ToArray();
             var calls = Plan(placement, routing, input, width, skip: null);
-            var failed = Complete(calls, output, width);
+            var failed = Complete(calls, output, width, _transfers);
             if (failed.Count > 0)
             {
                 Retry(placement, routing, input, width, failed, output);
@@ -110,7 +115,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         }
 
         Retries += retries.Count;
-        var again = Complete(retries, output, width);
+        var again = Complete(retries, output, width, _transfers);
         if (again.Count > 0)
         {
             ExceptionDispatchInfo.Capture(again[0].Error).Throw();
@@ -144,7 +149,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         {
             var batch = BuildBatch(placement.Table.Version, routing, input, width, groups, out var globalRows);
             var task = _grains.GetGrain<IExpertShardGrain>(shard).ComputeAsync(batch);
-            calls.Add(new ShardCall(shard, groups, globalRows, task));
+            calls.Add(new ShardCall(shard, groups, globalRows, PayloadBytes(batch), task));
         }
 
         return calls;
@@ -212,7 +217,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     }
 
     /// <summary>Waits for every call, adds the results into <paramref name="output"/>, returns the retryable failures.</summary>
-    private static List<(ShardCall Call, Exception Error)> Complete(List<ShardCall> calls, float[] output, int width)
+    private static List<(ShardCall Call, Exception Error)> Complete(List<ShardCall> calls, float[] output, int width, TransferCounters? transfers)
     {
         var failed = new List<(ShardCall, Exception)>();
         foreach (var call in calls)
@@ -228,6 +233,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
                 continue;
             }
 
+            transfers?.AddExpertCall(call.PayloadBytes, (long)result.Output.Length * sizeof(float));
             if (result.Output.Length != call.GlobalRows.Length * width)
             {
                 throw new InvalidOperationException($"expert shard '{call.Shard}' returned {result.Output.Length} floats for {call.GlobalRows.Length} rows × {width}");
@@ -253,7 +259,24 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private Placement Refresh()
     {
         var known = _latest;
-        var newer = _directory.GetIfNewerAsync(known?.Table.Version ?? -1).GetAwaiter().GetResult();
+        PlacementTable? newer;
+        try
+        {
+            newer = _directory.GetIfNewerAsync(known?.Table.Version ?? -1).GetAwaiter().GetResult();
+            _directoryUnreachable = false;
+        }
+        catch (Exception ex) when (known is not null && IsRetryable(ex))
+        {
+            // The directory's silo is gone and the cluster has not moved it yet: keep routing by the table we hold.
+            if (!_directoryUnreachable)
+            {
+                LogDirectoryUnreachable(_logger, Model, known.Table.Version, ex.GetType().Name);
+                _directoryUnreachable = true;
+            }
+
+            return known;
+        }
+
         if (newer is null)
         {
             return known!;
@@ -276,10 +299,17 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
 
     private sealed record Placement(PlacementTable Table, Dictionary<ExpertId, string[]> Shards);
 
-    private sealed record ShardCall(string Shard, List<ExpertGroup> Groups, int[] GlobalRows, Task<ExpertBatchResult> Task);
+    /// <summary>The batch's array payload: rows × hidden floats plus each assignment's row indices and weights.</summary>
+    private static long PayloadBytes(ExpertBatch batch) =>
+        sizeof(float) * ((long)batch.Rows * batch.Hidden + batch.Assignments.Sum(a => 1L + a.Rows.Length + a.Weights.Length));
+
+    private sealed record ShardCall(string Shard, List<ExpertGroup> Groups, int[] GlobalRows, long PayloadBytes, Task<ExpertBatchResult> Task);
 
     [LoggerMessage(EventId = 2220, Level = LogLevel.Information, Message = "Expert placement of {Model}: v{Old} → v{New} ({Experts} experts); takes effect from the next step")]
     private static partial void LogPlacementChanged(ILogger logger, string model, long old, long @new, int experts);
+
+    [LoggerMessage(EventId = 2222, Level = LogLevel.Warning, Message = "Placement directory of {Model} unreachable ({Error}); routing by the known v{Version} until it answers")]
+    private static partial void LogDirectoryUnreachable(ILogger logger, string model, long version, string error);
 
     [LoggerMessage(EventId = 2221, Level = LogLevel.Warning, Message = "Expert call to shard {Shard} (layer {Layer}, placement v{Version}) failed with {Error}: {Message}; retrying on another replica")]
     private static partial void LogRetrying(ILogger logger, string shard, int layer, long version, string error, string message);

@@ -4,9 +4,10 @@ using Elastic.Inference.Experts;
 using Elastic.Inference.Generation;
 using Elastic.Worker.Experts;
 using Elastic.Worker.Hosting;
+using Elastic.Worker.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Placement;
+using Orleans.Concurrency;
 
 namespace Elastic.Worker.Grains;
 
@@ -15,8 +16,11 @@ namespace Elastic.Worker.Grains;
 /// each admitted request is pumped from the text generator into its silo-local stream on the thread
 /// pool, so grain turns stay short. A request's prompt is prefilled in this engine, or on a prefill grain
 /// whose KV cache and first token the engine imports (see <see cref="WorkerOptions.Prefill"/>).
+/// A stateless worker (one activation, on the calling silo) rather than a directory-registered grain: only its own
+/// silo calls it, and an activation registered in the grain directory is deactivated by Orleans when the silo
+/// holding its directory entry leaves the cluster, which would end every running request on a healthy decoder.
 /// </summary>
-[PreferLocalPlacement]
+[StatelessWorker(1)]
 [KeepAlive]
 internal sealed partial class DecodeGrain(
     WorkerModel model,
@@ -26,6 +30,7 @@ internal sealed partial class DecodeGrain(
     IOptions<WorkerOptions> options,
     EngineMonitor monitor,
     RemotePrefill prefill,
+    TransferCounters transfers,
     ILoggerFactory loggers) : Grain, IDecodeGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<DecodeGrain>();
@@ -43,14 +48,19 @@ internal sealed partial class DecodeGrain(
         }
 
         var o = options.Value;
-        var engine = WorkerEngines.Create(served, o, grains, loggers, monitor.TraceSink);
+        var engine = WorkerEngines.Create(served, o, grains, loggers, transfers, monitor.TraceSink);
         _loop = new EngineLoop(engine, loggers.CreateLogger<EngineLoop>());
         monitor.Attach(engine);
         _generator = new TextGenerator(served, _loop);
         LogActivated(_logger, served.Name, o.ExpertExecution, o.KvCacheBytes / (1024.0 * 1024.0));
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => DisposeAsync().AsTask();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        var code = reason.ReasonCode.ToString();
+        LogDeactivating(_logger, code, reason.Description);
+        return DisposeAsync().AsTask();
+    }
 
     /// <summary>Stops the engine loop; running requests end with an error on their streams.</summary>
     public ValueTask DisposeAsync()
@@ -82,6 +92,9 @@ internal sealed partial class DecodeGrain(
         var s = _loop!.Engine.Stats;
         return Task.FromResult(new DecodeStats(s.Running, s.Waiting, s.KvCacheUsage, s.Steps, s.GeneratedTokens, prefill.HandOffs, prefill.KvBytes, prefill.KvTokens));
     }
+
+    [LoggerMessage(EventId = 2241, Level = LogLevel.Information, Message = "Decode engine stopping: grain deactivated ({Reason}: {Description})")]
+    private static partial void LogDeactivating(ILogger logger, string reason, string description);
 
     [LoggerMessage(EventId = 2240, Level = LogLevel.Information, Message = "Decode engine for {Model} active: experts {ExpertExecution}, KV cache {KvMb:F0} MiB")]
     private static partial void LogActivated(ILogger logger, string model, ExpertExecution expertExecution, double kvMb);

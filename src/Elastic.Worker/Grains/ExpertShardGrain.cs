@@ -19,7 +19,11 @@ namespace Elastic.Worker.Grains;
 /// one thread with no await inside it.
 /// </summary>
 [RolePlacement(WorkerRole.Expert)]
-internal sealed partial class ExpertShardGrain(ILocalSiloDetails silo, ILogger<ExpertShardGrain> logger, IServiceProvider services) : Grain, IExpertShardGrain
+internal sealed partial class ExpertShardGrain(
+    [PersistentState("shard", PlacementStorage.Name)] IPersistentState<ExpertShardState> state,
+    ILocalSiloDetails silo,
+    ILogger<ExpertShardGrain> logger,
+    IServiceProvider services) : Grain, IExpertShardGrain
 {
     // Swapped whole on load/unload so interleaved batches read a consistent snapshot without locks.
     private FrozenDictionary<ExpertId, ExpertWeights> _experts = FrozenDictionary<ExpertId, ExpertWeights>.Empty;
@@ -52,12 +56,38 @@ internal sealed partial class ExpertShardGrain(ILocalSiloDetails silo, ILogger<E
             _hidden = hidden;
             var megabytes = loaded.Sum(w => w.Bytes) / 1e6;
             LogLoaded(logger, Shard, loaded.Count, _experts.Count, megabytes, clock.Elapsed.TotalSeconds);
+            await RememberAsync().ConfigureAwait(true);
         }
 
         return Status();
     }
 
-    public Task<ExpertShardStatus> UnloadAsync(ExpertId[] experts)
+    /// <summary>
+    /// An activation that finds a stored load (the shard ran before: its silo died, or Orleans moved the activation)
+    /// loads the same experts again before it takes calls, so the placement table stays true without a caller's help.
+    /// </summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State is { Checkpoint: { } checkpoint, Experts.Length: > 0 } stored && Directory.Exists(checkpoint))
+        {
+            var clock = Stopwatch.StartNew();
+            var (hidden, loaded) = await Task.Run(() => LoadWeights(checkpoint, stored.Experts), cancellationToken).ConfigureAwait(true);
+            _experts = loaded.Select(w => KeyValuePair.Create(new ExpertId(w.Key.Layer, w.Key.Expert), w)).ToFrozenDictionary();
+            _checkpoint = checkpoint;
+            _hidden = hidden;
+            var megabytes = loaded.Sum(w => w.Bytes) / 1e6;
+            LogRestored(logger, Shard, loaded.Count, megabytes, clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    private Task RememberAsync()
+    {
+        state.State.Checkpoint = _checkpoint;
+        state.State.Experts = [.. _experts.Keys];
+        return state.WriteStateAsync();
+    }
+
+    public async Task<ExpertShardStatus> UnloadAsync(ExpertId[] experts)
     {
         ArgumentNullException.ThrowIfNull(experts);
         var drop = experts.ToHashSet();
@@ -68,9 +98,10 @@ internal sealed partial class ExpertShardGrain(ILocalSiloDetails silo, ILogger<E
             _retired.AddRange(removed);
             DisposeRetiredWhenIdle();
             LogUnloaded(logger, Shard, removed.Count, _experts.Count);
+            await RememberAsync().ConfigureAwait(true);
         }
 
-        return Task.FromResult(Status());
+        return Status();
     }
 
     public Task<ExpertShardStatus> GetStatusAsync() => Task.FromResult(Status());
@@ -262,6 +293,20 @@ internal sealed partial class ExpertShardGrain(ILocalSiloDetails silo, ILogger<E
     [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "Expert shard {Shard} loaded {Count} experts ({Mb:F1} MB) in {Seconds:F2} s; holds {Total}")]
     private static partial void LogLoaded(ILogger logger, string shard, int count, int total, double mb, double seconds);
 
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Information, Message = "Expert shard {Shard} restored {Count} experts ({Mb:F1} MB) on activation in {Seconds:F2} s")]
+    private static partial void LogRestored(ILogger logger, string shard, int count, double mb, double seconds);
+
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Expert shard {Shard} released {Count} experts; holds {Total}")]
     private static partial void LogUnloaded(ILogger logger, string shard, int count, int total);
+}
+
+/// <summary>What an expert shard holds, stored so a new activation of the shard can load the same experts.</summary>
+[GenerateSerializer, Alias("elastic.ExpertShardState")]
+internal sealed class ExpertShardState
+{
+    [Id(0)]
+    public string? Checkpoint { get; set; }
+
+    [Id(1)]
+    public ExpertId[] Experts { get; set; } = [];
 }

@@ -4,21 +4,21 @@ using Microsoft.Extensions.Logging;
 namespace Elastic.Worker.Grains;
 
 /// <summary>
-/// Holds one model's current placement table in memory. A lost activation comes back at version 0;
-/// durable state arrives with the planner.
+/// Holds one model's current placement table in grain storage (<see cref="PlacementStorage.Name"/>: Redis in a
+/// multi-process cluster, memory in one process), so the table survives the silo that hosted the directory.
 /// </summary>
-internal sealed partial class PlacementDirectoryGrain(ILogger<PlacementDirectoryGrain> logger) : Grain, IPlacementDirectoryGrain
+internal sealed partial class PlacementDirectoryGrain(
+    [PersistentState("placement", PlacementStorage.Name)] IPersistentState<PlacementDirectoryState> state,
+    ILogger<PlacementDirectoryGrain> logger) : Grain, IPlacementDirectoryGrain
 {
-    private PlacementTable? _current;
-
-    private PlacementTable Current => _current ??= PlacementTable.Empty(this.GetPrimaryKeyString());
+    private PlacementTable Current => state.State.Table ?? PlacementTable.Empty(this.GetPrimaryKeyString());
 
     public Task<PlacementTable> GetAsync() => Task.FromResult(Current);
 
     public Task<PlacementTable?> GetIfNewerAsync(long knownVersion) =>
         Task.FromResult(Current.Version > knownVersion ? Current : null);
 
-    public Task<PlacementTable> PublishAsync(PlacementTable table)
+    public async Task<PlacementTable> PublishAsync(PlacementTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
         var model = this.GetPrimaryKeyString();
@@ -33,10 +33,11 @@ internal sealed partial class PlacementDirectoryGrain(ILogger<PlacementDirectory
         }
 
         table.Validate();
-        _current = table;
+        state.State.Table = table;
+        await state.WriteStateAsync().ConfigureAwait(true);
         var shards = table.ExpertsByShard().Count;
         LogPublished(logger, model, table.Version, table.Entries.Length, shards);
-        return Task.FromResult(table);
+        return table;
     }
 
     public Task<PlacementTable> SpreadEvenlyAsync(int[] layers, int expertsPerLayer, string[] shards, int replicas) =>
@@ -44,4 +45,31 @@ internal sealed partial class PlacementDirectoryGrain(ILogger<PlacementDirectory
 
     [LoggerMessage(EventId = 2205, Level = LogLevel.Information, Message = "Placement of {Model} is now v{Version}: {Experts} experts over {Shards} shards")]
     private static partial void LogPublished(ILogger logger, string model, long version, int experts, int shards);
+}
+
+/// <summary>The stored state of a <see cref="PlacementDirectoryGrain"/>: its current table, null before the first publish.</summary>
+[GenerateSerializer, Alias("elastic.PlacementDirectoryState")]
+internal sealed class PlacementDirectoryState
+{
+    [Id(0)]
+    public PlacementTable? Table { get; set; }
+}
+
+/// <summary>The grain storage holding placement tables.</summary>
+public static class PlacementStorage
+{
+    /// <summary>The storage provider name: <c>elastic-placement</c>.</summary>
+    public const string Name = "elastic-placement";
+
+    /// <summary>Keeps placement tables in this silo's memory, unless another storage was registered under <see cref="Name"/>.</summary>
+    public static ISiloBuilder AddInMemoryPlacementStorageIfMissing(this ISiloBuilder silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        if (!silo.Services.Any(d => d.IsKeyedService && Equals(d.ServiceKey, Name)))
+        {
+            silo.AddMemoryGrainStorage(Name);
+        }
+
+        return silo;
+    }
 }

@@ -4,6 +4,7 @@ using Elastic.Inference.Engine;
 using Elastic.Inference.Experts;
 using Elastic.Worker.Experts;
 using Elastic.Worker.Hosting;
+using Elastic.Worker.Metrics;
 using Elastic.Worker.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,8 @@ namespace Elastic.Worker.Grains;
 /// Prefills prompts for one model on a Prefill silo and returns the KV cache and first token for a decode engine
 /// elsewhere. Runs its own continuous-batching engine on its own compute thread (an <see cref="EngineLoop"/> whose
 /// requests all have max_tokens 1 and export their cache), so concurrent calls share forward steps and no grain turn
-/// computes. Experts run as the silo's <see cref="WorkerOptions.ExpertExecution"/> says. Key: the model name.
+/// computes. Experts run as the silo's <see cref="WorkerOptions.ExpertExecution"/> says. Key: the model name, optionally
+/// followed by <c>@</c> and the prefill silo it was placed for (see <see cref="RemotePrefill"/>).
 /// </summary>
 [RolePlacement(WorkerRole.Prefill)]
 [Reentrant]
@@ -24,6 +26,7 @@ internal sealed partial class PrefillGrain(
     IGrainFactory grains,
     IOptions<WorkerOptions> options,
     ExpertShardBootstrap experts,
+    TransferCounters transfers,
     ILoggerFactory loggers) : Grain, IPrefillGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<PrefillGrain>();
@@ -32,7 +35,7 @@ internal sealed partial class PrefillGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var served = await Task.Run(() => model.Served, cancellationToken).ConfigureAwait(true);
-        if (!string.Equals(this.GetPrimaryKeyString(), served.Name, StringComparison.Ordinal))
+        if (!string.Equals(RemotePrefill.ModelOfKey(this.GetPrimaryKeyString()), served.Name, StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"prefill grain '{this.GetPrimaryKeyString()}' activated on a silo serving '{served.Name}'");
         }
@@ -43,7 +46,7 @@ internal sealed partial class PrefillGrain(
             await experts.WhenReady.WaitAsync(cancellationToken).ConfigureAwait(true);
         }
 
-        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers), loggers.CreateLogger<EngineLoop>());
+        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers, transfers), loggers.CreateLogger<EngineLoop>());
         LogActivated(_logger, served.Name, o.ExpertExecution);
     }
 

@@ -1,29 +1,42 @@
+using System.Collections.Concurrent;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Engine;
 using Elastic.Inference.Sampling;
+using Elastic.Worker.Cluster;
 using Elastic.Worker.Hosting;
-using Elastic.Worker.Placement;
+using Elastic.Worker.Metrics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Runtime.Placement;
 
 namespace Elastic.Worker.Grains;
 
 /// <summary>
 /// The decode side of prefill/decode disaggregation: decides per request whether the prompt is prefilled on a
-/// <see cref="IPrefillGrain"/> (see <see cref="WorkerOptions.Prefill"/>) and calls it, counting the KV cache handed over.
+/// <see cref="IPrefillGrain"/> (see <see cref="WorkerOptions.Prefill"/>), spreads requests over the active prefill silos
+/// (one grain activation per silo, placed there by hint) and counts the KV cache handed over.
 /// Called off the grain scheduler (from the generation pump); thread-safe.
 /// </summary>
-internal sealed class RemotePrefill(
+internal sealed partial class RemotePrefill(
     IGrainFactory grains,
-    IClusterMembershipService membership,
-    ISiloMetadataCache metadata,
+    ClusterMembers members,
     ILocalSiloDetails silo,
-    IOptions<WorkerOptions> options)
+    TransferCounters transfers,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<RemotePrefill> logger)
 {
+    private const char KeySeparator = '@';
+
+    /// <summary>How long a prefill silo whose call failed is left out, unless membership says otherwise sooner.</summary>
+    private static readonly TimeSpan SuspectFor = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<SiloAddress, DateTimeOffset> _suspects = new();
+    private long _fallbacks;
     private long _handOffs;
     private long _kvBytes;
     private long _kvTokens;
+    private long _next;
 
     /// <summary>Prefills handed over so far.</summary>
     public long HandOffs => Interlocked.Read(ref _handOffs);
@@ -34,6 +47,17 @@ internal sealed class RemotePrefill(
     /// <summary>Prompt tokens whose KV cache was received.</summary>
     public long KvTokens => Interlocked.Read(ref _kvTokens);
 
+    /// <summary>Requests prefilled locally because their prefill silo failed.</summary>
+    public long Fallbacks => Interlocked.Read(ref _fallbacks);
+
+    /// <summary>The model a prefill grain key names (<c>model</c> or <c>model@qualifier</c>).</summary>
+    public static string ModelOfKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var at = key.LastIndexOf(KeySeparator);
+        return at < 0 ? key : key[..at];
+    }
+
     /// <summary>
     /// Whether the next request should be prefilled remotely: always with <see cref="PrefillMode.Remote"/>, never with
     /// <see cref="PrefillMode.Local"/>; with <see cref="PrefillMode.Auto"/> when this silo lacks the Prefill role and an
@@ -42,39 +66,68 @@ internal sealed class RemotePrefill(
     public bool ShouldUse()
     {
         var o = options.Value;
-        switch (o.Prefill)
+        return o.Prefill switch
         {
-            case PrefillMode.Local:
-                return false;
-            case PrefillMode.Remote:
-                return true;
-        }
-
-        if ((o.Role & WorkerRole.Prefill) != 0)
-        {
-            return false;
-        }
-
-        foreach (var member in membership.CurrentSnapshot.Members.Values)
-        {
-            if (member.Status == SiloStatus.Active && !member.SiloAddress.Equals(silo.SiloAddress)
-                && SiloRoles.Parse(metadata.GetSiloMetadata(member.SiloAddress).Metadata.GetValueOrDefault(SiloRoles.MetadataKey)).HasFlag(WorkerRole.Prefill))
-            {
-                return true;
-            }
-        }
-
-        return false;
+            PrefillMode.Local => false,
+            PrefillMode.Remote => true,
+            _ => (o.Role & WorkerRole.Prefill) == 0 && OtherPrefillSilos().Count > 0,
+        };
     }
 
-    /// <summary>Prefills the prompt on the model's prefill grain and returns what the decode engine imports.</summary>
-    public async Task<PrefillHandOff> RunAsync(string model, IReadOnlyList<int> prompt, SamplingParams sampling, CancellationToken cancellationToken)
+    /// <summary>
+    /// Prefills the prompt on a prefill silo's grain (round robin over the active ones) and returns what the decode
+    /// engine imports; null when that silo could not be reached, so the caller prefills locally instead (the silo is
+    /// then left out for a while). Errors about the request itself propagate.
+    /// </summary>
+    public async Task<PrefillHandOff?> RunAsync(string model, IReadOnlyList<int> prompt, SamplingParams sampling, CancellationToken cancellationToken)
     {
         var request = new PrefillRequest([.. prompt], PrefillContracts.ToContract(sampling));
-        var result = await grains.GetGrain<IPrefillGrain>(model).PrefillAsync(request.AsImmutable()).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var (grain, target) = PickGrain(model);
+        PrefillResult result;
+        try
+        {
+            result = await grain.PrefillAsync(request.AsImmutable()).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            if (target is not null)
+            {
+                _suspects[target] = time.GetUtcNow() + SuspectFor;
+            }
+
+            Interlocked.Increment(ref _fallbacks);
+            LogFallback(logger, target?.ToString() ?? "(by role)", ex.GetType().Name, ex.Message);
+            return null;
+        }
+
         Interlocked.Increment(ref _handOffs);
         Interlocked.Add(ref _kvBytes, result.KvBytes);
         Interlocked.Add(ref _kvTokens, result.PromptTokens);
+        transfers.AddKvTransfer(result.KvBytes, result.PromptTokens);
         return PrefillContracts.ToHandOff(result);
     }
+
+    private (IPrefillGrain Grain, SiloAddress? Target) PickGrain(string model)
+    {
+        var silos = OtherPrefillSilos();
+        if (silos.Count == 0)
+        {
+            // Only this silo (or none yet): one activation keyed by the model, placed by role.
+            return (grains.GetGrain<IPrefillGrain>(model), null);
+        }
+
+        var target = silos[(int)((ulong)Interlocked.Increment(ref _next) % (ulong)silos.Count)];
+        // The hint is read when the grain activates; an activation that outlived its silo is re-placed by role.
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, target);
+        return (grains.GetGrain<IPrefillGrain>($"{model}{KeySeparator}{target}"), target);
+    }
+
+    private List<SiloAddress> OtherPrefillSilos()
+    {
+        var now = time.GetUtcNow();
+        return [.. members.SilosWithRole(WorkerRole.Prefill).Where(s => !s.Equals(silo.SiloAddress) && !(_suspects.TryGetValue(s, out var until) && until > now))];
+    }
+
+    [LoggerMessage(EventId = 2262, Level = LogLevel.Warning, Message = "Prefill on silo {Silo} failed ({Error}: {Message}); prefilling locally and leaving that silo out for 30 s")]
+    private static partial void LogFallback(ILogger logger, string silo, string error, string message);
 }

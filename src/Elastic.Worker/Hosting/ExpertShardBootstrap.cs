@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Elastic.Abstractions.Grains;
+using Elastic.Worker.Cluster;
+using Orleans.Runtime.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,14 +20,16 @@ public sealed partial class ExpertShardBootstrap : ILifecycleParticipant<ISiloLi
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
     private readonly WorkerModel _model;
     private readonly IGrainFactory _grains;
+    private readonly ClusterMembers _members;
     private readonly WorkerOptions _options;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private Task _run = Task.CompletedTask;
 
-    public ExpertShardBootstrap(IOptions<WorkerOptions> options, WorkerModel model, IGrainFactory grains, ILogger<ExpertShardBootstrap> logger)
+    public ExpertShardBootstrap(IOptions<WorkerOptions> options, WorkerModel model, IGrainFactory grains, ClusterMembers members, ILogger<ExpertShardBootstrap> logger)
     {
+        _members = members;
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _model = model;
@@ -125,7 +129,8 @@ public sealed partial class ExpertShardBootstrap : ILifecycleParticipant<ISiloLi
             string[] shards = [.. Enumerable.Range(0, _options.ExpertShards).Select(i => ShardId(served.Name, i))];
             try
             {
-                table = await directory.SpreadEvenlyAsync(layers, config.NumExperts, shards, 1).ConfigureAwait(false);
+                // Published as version 1 exactly, so of two workers starting together only the first one's table stands.
+                table = await directory.PublishAsync(PlacementTable.SpreadEvenly(served.Name, 1, layers, config.NumExperts, shards, 1)).ConfigureAwait(false);
             }
             catch (PlacementVersionConflictException)
             {
@@ -135,11 +140,34 @@ public sealed partial class ExpertShardBootstrap : ILifecycleParticipant<ISiloLi
         }
 
         var checkpoint = Path.GetFullPath(_options.ModelDirectory!);
-        var loads = table.ExpertsByShard().Select(p => _grains.GetGrain<IExpertShardGrain>(p.Key).LoadAsync(checkpoint, p.Value));
-        var statuses = await Task.WhenAll(loads).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var statuses = await Task.WhenAll(LoadShards(table, checkpoint)).WaitAsync(cancellationToken).ConfigureAwait(false);
         var megabytes = statuses.Sum(s => s.Bytes) / 1e6;
         LogReady(_logger, served.Name, table.Version, table.Entries.Length, statuses.Length, megabytes, clock.Elapsed.TotalSeconds);
         return table;
+    }
+
+    /// <summary>
+    /// Has every shard of <paramref name="table"/> load its experts. Shards not yet active are placed round robin over
+    /// the Expert silos present (by address), so the first placement spreads evenly over the expert processes.
+    /// </summary>
+    private List<Task<ExpertShardStatus>> LoadShards(PlacementTable table, string checkpoint)
+    {
+        var silos = _members.SilosWithRole(WorkerRole.Expert);
+        var loads = new List<Task<ExpertShardStatus>>();
+        var index = 0;
+        foreach (var (shard, experts) in table.ExpertsByShard().OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (silos.Count > 0)
+            {
+                // Read only if this call activates the shard; an active shard stays where it is.
+                RequestContext.Set(IPlacementDirector.PlacementHintKey, silos[index++ % silos.Count]);
+            }
+
+            loads.Add(_grains.GetGrain<IExpertShardGrain>(shard).LoadAsync(checkpoint, experts));
+        }
+
+        RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        return loads;
     }
 
     [LoggerMessage(EventId = 2250, Level = LogLevel.Information, Message = "Expert shards of {Model} ready: placement v{Version}, {Experts} experts on {Shards} shards ({Mb:F1} MB) after {Seconds:F2} s")]

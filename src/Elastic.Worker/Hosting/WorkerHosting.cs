@@ -1,5 +1,6 @@
 using Elastic.Worker.Api;
 using Elastic.Worker.Grains;
+using Elastic.Worker.Metrics;
 using Elastic.Worker.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +20,7 @@ public static class WorkerHosting
         builder.AddRolePlacement(
             options.Role,
             extraMetadata: options.AdvertisedHttpUrl is { } url ? new Dictionary<string, string> { [SiloRoles.HttpEndpointKey] = url } : null);
+        builder.AddInMemoryPlacementStorageIfMissing();
         var services = builder.Services;
         services.AddOptions<WorkerOptions>().Configure(options.CopyTo).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
@@ -28,6 +30,9 @@ public static class WorkerHosting
         services.TryAddSingleton<ExpertShardBootstrap>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ExpertShardBootstrap>());
         services.TryAddSingleton<RemotePrefill>();
+        services.TryAddSingleton<TransferCounters>();
+        services.TryAddSingleton<WorkerDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerDrain>());
         services.TryAddSingleton<GrainGenerationBackend>();
         services.TryAddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<GrainGenerationBackend>());
         services.AddHostedService<WorkerStartup>();

@@ -73,6 +73,9 @@ public sealed class WorkerOptions
     /// <summary>Where a decode silo runs prompt prefill (default <see cref="Hosting.PrefillMode.Auto"/>).</summary>
     public PrefillMode Prefill { get; set; } = PrefillMode.Auto;
 
+    /// <summary>On a graceful stop, how long in-flight requests may take to finish before the worker stops anyway (default 30 s).</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     internal void CopyTo(WorkerOptions target)
     {
         target.Role = Role;
@@ -87,5 +90,6 @@ public sealed class WorkerOptions
         target.ExpertShards = ExpertShards;
         target.Prefill = Prefill;
         target.AdvertisedHttpUrl = AdvertisedHttpUrl;
+        target.DrainTimeout = DrainTimeout;
     }
 }

@@ -72,6 +72,11 @@ internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             return $"{nameof(o.ExpertShards)} must be between 1 and 4096, got {o.ExpertShards}";
         }
 
+        if (o.DrainTimeout < TimeSpan.Zero || o.DrainTimeout > TimeSpan.FromHours(1))
+        {
+            return $"{nameof(o.DrainTimeout)} must be between 0 and 1 hour, got {o.DrainTimeout}";
+        }
+
         return Enum.IsDefined(o.Prefill) ? null : $"{nameof(o.Prefill)} must be Auto, Local or Remote, got '{o.Prefill}'";
     }
 }

@@ -14,4 +14,10 @@ public static class ServingMetricNames
     public const string GenerationTokens = "elastic_generation_tokens_total";
     public const string Requests = "elastic_requests_total";
     public const string ExpertTokens = "elastic_expert_tokens_total";
+
+    // Elastic's own: what disaggregation and expert parallelism move between silos.
+    public const string KvTransferBytes = "elastic_kv_transfer_bytes_total";
+    public const string KvTransferTokens = "elastic_kv_transfer_tokens_total";
+    public const string ExpertDispatchBytes = "elastic_expert_dispatch_bytes_total";
+    public const string ExpertDispatchCalls = "elastic_expert_dispatch_calls_total";
 }

@@ -84,6 +84,26 @@ public sealed class ServingMetrics
         });
     }
 
+    /// <summary>Publishes <paramref name="transfers"/> as counters, read on every scrape.</summary>
+    public void ObserveOnScrape(TransferCounters transfers)
+    {
+        ArgumentNullException.ThrowIfNull(transfers);
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        var kvBytes = factory.CreateCounter(ServingMetricNames.KvTransferBytes, "KV-cache bytes received from prefill silos (payload).");
+        var kvTokens = factory.CreateCounter(ServingMetricNames.KvTransferTokens, "Prompt tokens whose KV cache was received from prefill silos.");
+        var dispatch = factory.CreateCounter(ServingMetricNames.ExpertDispatchBytes, "Activation bytes exchanged with expert shards (payload), by direction.",
+            new CounterConfiguration { LabelNames = ["direction"] });
+        var calls = factory.CreateCounter(ServingMetricNames.ExpertDispatchCalls, "Calls to expert shards (one per shard per MoE layer per step).");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            kvBytes.IncTo(transfers.KvBytes);
+            kvTokens.IncTo(transfers.KvTokens);
+            dispatch.WithLabels("sent").IncTo(transfers.ExpertBytesSent);
+            dispatch.WithLabels("received").IncTo(transfers.ExpertBytesReceived);
+            calls.IncTo(transfers.ExpertCalls);
+        });
+    }
+
     public void RecordTimeToFirstToken(TimeSpan elapsed) => _timeToFirstToken.Observe(elapsed.TotalSeconds);
 
     public void RecordInterTokenLatency(TimeSpan elapsed) => _interTokenLatency.Observe(elapsed.TotalSeconds);

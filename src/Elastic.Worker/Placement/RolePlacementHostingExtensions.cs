@@ -1,4 +1,5 @@
 using Elastic.Abstractions.Grains;
+using Elastic.Worker.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -34,6 +35,7 @@ public static class RolePlacementHostingExtensions
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RolePlacementOptions>, RolePlacementOptionsValidator>());
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<ClusterMembers>();
         return builder;
     }
 }

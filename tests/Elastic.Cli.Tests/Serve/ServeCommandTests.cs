@@ -1,7 +1,5 @@
 using System.ClientModel;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Elastic.Inference.Tests.TestCheckpoints;
 using OpenAI;
 using OpenAI.Chat;
@@ -9,6 +7,7 @@ using OpenAI.Chat;
 namespace Elastic.Cli.Tests.Serve;
 
 [Trait("Category", "E2E")]
+[Collection(ServingProcesses.Name)]
 public sealed class ServeCommandTests
 {
     [Fact]
@@ -16,12 +15,12 @@ public sealed class ServeCommandTests
     {
         using var dir = new TempDirectory();
         TinyServedCheckpoint.Write(dir.Path);
-        var (port, workerPort) = (FreePort(), FreePort());
-        using var process = StartServe("--model", dir.Path, "--port", port.ToString(), "--worker-port", workerPort.ToString(), "--threads", "1", "--api-key", "sk-test");
+        var (port, workerPort) = (Ports.Free(), Ports.Free());
+        using var process = CliProcess.Start("serve", "--model", dir.Path, "--port", port.ToString(), "--worker-port", workerPort.ToString(), "--threads", "1", "--api-key", "sk-test");
         try
         {
             var baseUrl = $"http://127.0.0.1:{port}";
-            await WaitUntilReady(baseUrl + "/readyz", process);
+            await CliProcess.WaitUntilReadyAsync(baseUrl + "/readyz", process);
             var client = new OpenAIClient(new ApiKeyCredential("sk-test"), new OpenAIClientOptions { Endpoint = new Uri(baseUrl + "/v1") });
             var chat = client.GetChatClient(Path.GetFileName(dir.Path));
 
@@ -46,7 +45,7 @@ public sealed class ServeCommandTests
         }
         finally
         {
-            Stop(process);
+            CliProcess.Terminate(process, TimeSpan.FromSeconds(30));
         }
 
         Assert.True(process.HasExited);
@@ -69,75 +68,9 @@ public sealed class ServeCommandTests
         TinyServedCheckpoint.Write(dir.Path);
 
         var (code, stdout, stderr) = await CliProcess.RunAsync(
-            TimeSpan.FromMinutes(1), "serve", "--model", dir.Path, "--port", FreePort().ToString(), "--worker-port", FreePort().ToString(), "--threads", "1", "--expert-shards", "0");
+            TimeSpan.FromMinutes(1), "serve", "--model", dir.Path, "--port", Ports.Free().ToString(), "--worker-port", Ports.Free().ToString(), "--threads", "1", "--expert-shards", "0");
 
         Assert.NotEqual(0, code);
         Assert.Contains("Worker:ExpertShards", stdout + stderr, StringComparison.Ordinal);
-    }
-
-    private static Process StartServe(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "elastic.dll"));
-        start.ArgumentList.Add("serve");
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitUntilReady(string url, Process process)
-    {
-        using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(process.HasExited, "elastic serve exited during start-up");
-            try
-            {
-                if ((await http.GetAsync(url)).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"{url} not ready within 60 s");
-    }
-
-    private static void Stop(Process process)
-    {
-        if (process.HasExited)
-        {
-            return;
-        }
-
-        // SIGTERM, as Kubernetes and docker stop send it; the command must shut both hosts down by itself.
-        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
-        if (!process.WaitForExit(30_000))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("elastic serve did not stop within 30 s of SIGTERM");
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -2,6 +2,7 @@ using Elastic.Abstractions.Grains;
 using Elastic.Inference.Configuration;
 using Elastic.Inference.Modeling;
 using Elastic.Inference.Tests.TestCheckpoints;
+using Elastic.Worker.Grains;
 using Elastic.Worker.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -39,7 +40,7 @@ public sealed class ExpertClusterFixture : IAsyncLifetime
         TestCheckpoint.WriteTiny(_directory.Path, ModelFamily.Mixtral);
         Local = MoeModel.Load(_directory.Path);
         var builder = new InProcessTestClusterBuilder(3);
-        builder.ConfigureSilo((options, silo) => silo.AddRolePlacement(RolesOf(options.SiloName), o => o.MetadataWait = TimeSpan.FromSeconds(1)));
+        builder.ConfigureSilo((options, silo) => silo.AddRolePlacement(RolesOf(options.SiloName), o => o.MetadataWait = TimeSpan.FromSeconds(1)).AddInMemoryPlacementStorageIfMissing());
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         await WaitForRolesToPropagateAsync(TimeSpan.FromSeconds(30));

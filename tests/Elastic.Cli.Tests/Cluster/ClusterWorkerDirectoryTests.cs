@@ -1,16 +1,16 @@
 using Elastic.Abstractions.Grains;
-using Elastic.Cli.Serve;
+using Elastic.Gateway.Destinations;
 using Elastic.Worker.Placement;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.TestingHost;
 
-namespace Elastic.Cli.Tests.Serve;
+namespace Elastic.Cli.Tests.Cluster;
 
 [Trait("Category", "Integration")]
-public sealed class SiloWorkerDirectoryTests
+public sealed class ClusterWorkerDirectoryTests
 {
     [Fact]
-    public async Task Workers_FollowDecodeSilosJoiningAndLeaving()
+    public async Task Workers_FollowDecodeSilosJoiningAndLeaving_ThroughAClusterClient()
     {
         var builder = new InProcessTestClusterBuilder(3);
         builder.ConfigureSilo((options, silo) =>
@@ -24,7 +24,9 @@ public sealed class SiloWorkerDirectoryTests
         });
         await using var cluster = builder.Build();
         await cluster.DeployAsync();
-        await using var directory = new SiloWorkerDirectory(cluster.Silos[0].ServiceProvider, NullLogger.Instance);
+        // Through an external cluster client, as a separate gateway process reads it.
+        await using var directory = new ClusterWorkerDirectory(cluster.Client, NullLogger.Instance);
+        directory.Start();
 
         await WaitUntil(() => directory.Workers.Count == 2);
         Assert.Equal(["http://127.0.0.1:9100/", "http://127.0.0.1:9101/"], directory.Workers.Select(w => w.Address.ToString()).Order());

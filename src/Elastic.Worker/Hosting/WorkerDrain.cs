@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Elastic.Worker.Hosting;
+
+/// <summary>
+/// Graceful stop of a worker: before anything stops it turns the worker to draining (/readyz 503, /load reports
+/// <c>draining</c>, so gateways stop routing to it) and waits until its in-flight API requests have finished, at most
+/// <see cref="WorkerOptions.DrainTimeout"/>. Only then do Kestrel and the silo stop.
+/// </summary>
+public sealed partial class WorkerDrain(IOptions<WorkerOptions> options, TimeProvider time, ILogger<WorkerDrain> logger) : IHostedLifecycleService
+{
+    /// <summary>How long a draining worker keeps accepting requests that gateways routed before they saw it drain.</summary>
+    public static readonly TimeSpan RoutingGrace = TimeSpan.FromSeconds(1);
+
+    private int _inFlight;
+    private volatile bool _draining;
+
+    /// <summary>True once the worker began stopping.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>API requests being served now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Counts an API request for its whole life (streams included).</summary>
+    public async Task TrackAsync(HttpContext context, RequestDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _draining = true;
+        var timeout = options.Value.DrainTimeout;
+        var clock = Stopwatch.StartNew();
+        LogDraining(logger, InFlight, timeout.TotalSeconds);
+        try
+        {
+            while (clock.Elapsed < timeout && (clock.Elapsed < RoutingGrace || InFlight > 0))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's shutdown timeout ran out first.
+        }
+
+        if (InFlight > 0)
+        {
+            LogDrainTimedOut(logger, InFlight, clock.Elapsed.TotalSeconds);
+        }
+        else
+        {
+            LogDrained(logger, clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 2280, Level = LogLevel.Information, Message = "Draining: {InFlight} requests in flight; waiting up to {Seconds:F0} s before stopping")]
+    private static partial void LogDraining(ILogger logger, int inFlight, double seconds);
+
+    [LoggerMessage(EventId = 2281, Level = LogLevel.Information, Message = "Drained after {Seconds:F1} s")]
+    private static partial void LogDrained(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 2282, Level = LogLevel.Warning, Message = "Drain timed out after {Seconds:F1} s with {InFlight} requests still in flight; stopping anyway")]
+    private static partial void LogDrainTimedOut(ILogger logger, int inFlight, double seconds);
+}
