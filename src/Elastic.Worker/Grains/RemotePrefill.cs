@@ -34,18 +34,16 @@ internal sealed partial class RemotePrefill(
     private readonly ConcurrentDictionary<SiloAddress, DateTimeOffset> _suspects = new();
     private long _fallbacks;
     private long _handOffs;
-    private long _kvBytes;
-    private long _kvTokens;
     private long _next;
 
     /// <summary>Prefills handed over so far.</summary>
     public long HandOffs => Interlocked.Read(ref _handOffs);
 
     /// <summary>KV payload bytes received (without blob headers).</summary>
-    public long KvBytes => Interlocked.Read(ref _kvBytes);
+    public long KvBytes => transfers.KvBytes;
 
     /// <summary>Prompt tokens whose KV cache was received.</summary>
-    public long KvTokens => Interlocked.Read(ref _kvTokens);
+    public long KvTokens => transfers.KvTokens;
 
     /// <summary>Requests prefilled locally because their prefill silo failed.</summary>
     public long Fallbacks => Interlocked.Read(ref _fallbacks);
@@ -101,8 +99,6 @@ internal sealed partial class RemotePrefill(
         }
 
         Interlocked.Increment(ref _handOffs);
-        Interlocked.Add(ref _kvBytes, result.KvBytes);
-        Interlocked.Add(ref _kvTokens, result.PromptTokens);
         transfers.AddKvTransfer(result.KvBytes, result.PromptTokens);
         return PrefillContracts.ToHandOff(result);
     }
