@@ -27,14 +27,19 @@ internal static class UpCommand
         var expertWorkers = new Option<int>("--expert-workers") { Description = "Expert worker processes (disaggregated)", DefaultValueFactory = _ => 2 };
         var prefillWorkers = new Option<int>("--prefill-workers") { Description = "Prefill worker processes (disaggregated)", DefaultValueFactory = _ => 1 };
         var decodeWorkers = new Option<int>("--decode-workers") { Description = "Decode worker processes (disaggregated)", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads-per-worker") { Description = "libtorch threads of each worker process", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads-per-worker") { Description = "libtorch threads of each decode and expert worker process", DefaultValueFactory = _ => 1 };
+        var prefillThreads = new Option<int>("--prefill-threads")
+        {
+            Description = "libtorch threads of each prefill worker (more helps bursts of prompts, but competes with decode steps)",
+            DefaultValueFactory = _ => 1,
+        };
         var kv = CliOptions.KvCacheMb();
         var apiKeys = CliOptions.ApiKeys();
         var rate = CliOptions.RequestsPerMinute();
         var readyTimeout = new Option<int>("--ready-timeout") { Description = "Seconds each process may take to become ready", DefaultValueFactory = _ => 300 };
         var command = new Command("up", "Start a local multi-process cluster (redis + gateway + prefill + decode + expert workers); Ctrl-C stops it")
         {
-            topology, model, host, port, redisPort, expertWorkers, prefillWorkers, decodeWorkers, threads, kv, apiKeys, rate, readyTimeout,
+            topology, model, host, port, redisPort, expertWorkers, prefillWorkers, decodeWorkers, threads, prefillThreads, kv, apiKeys, rate, readyTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,6 +50,7 @@ internal static class UpCommand
                 parse.GetValue(prefillWorkers),
                 parse.GetValue(decodeWorkers),
                 parse.GetValue(threads),
+                parse.GetValue(prefillThreads),
                 parse.GetValue(kv));
             settings.Validate();
             var redis = parse.GetValue(redisPort) is var p and > 0 ? p : LocalCluster.FreePort();
@@ -94,7 +100,7 @@ internal static class UpCommand
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>What to start, validated before anything runs.</summary>
-    internal sealed record UpSettings(string Topology, string Model, int ExpertWorkers, int PrefillWorkers, int DecodeWorkers, int Threads, int KvCacheMb)
+    internal sealed record UpSettings(string Topology, string Model, int ExpertWorkers, int PrefillWorkers, int DecodeWorkers, int Threads, int PrefillThreads, int KvCacheMb)
     {
         public void Validate()
         {
@@ -103,9 +109,9 @@ internal static class UpCommand
                 throw new ArgumentException($"--expert-workers, --prefill-workers and --decode-workers must be between 1 and 16, got {ExpertWorkers}, {PrefillWorkers}, {DecodeWorkers}");
             }
 
-            if (Threads is < 1 or > 256)
+            if (Threads is < 1 or > 256 || PrefillThreads is < 1 or > 256)
             {
-                throw new ArgumentException($"--threads-per-worker must be between 1 and 256, got {Threads}");
+                throw new ArgumentException($"--threads-per-worker and --prefill-threads must be between 1 and 256, got {Threads} and {PrefillThreads}");
             }
         }
 
@@ -114,27 +120,27 @@ internal static class UpCommand
         {
             if (Topology == AllInOne)
             {
-                return [[Worker("worker", "all", cluster, ["--expert-shards", "2"])]];
+                return [[Worker("worker", "all", cluster, Threads, ["--expert-shards", "2"])]];
             }
 
             var shards = Invariant(ExpertWorkers);
             return
             [
-                [.. Enumerable.Range(1, ExpertWorkers).Select(i => Worker($"expert-{i}", "expert", cluster, []))],
+                [.. Enumerable.Range(1, ExpertWorkers).Select(i => Worker($"expert-{i}", "expert", cluster, Threads, []))],
                 [
-                    .. Enumerable.Range(1, PrefillWorkers).Select(i => Worker($"prefill-{i}", "prefill", cluster, ["--expert-shards", shards])),
-                    .. Enumerable.Range(1, DecodeWorkers).Select(i => Worker($"decode-{i}", "decode", cluster, ["--expert-shards", shards])),
+                    .. Enumerable.Range(1, PrefillWorkers).Select(i => Worker($"prefill-{i}", "prefill", cluster, PrefillThreads, ["--expert-shards", shards])),
+                    .. Enumerable.Range(1, DecodeWorkers).Select(i => Worker($"decode-{i}", "decode", cluster, Threads, ["--expert-shards", shards])),
                 ],
             ];
         }
 
-        private ClusterProcessSpec Worker(string name, string role, string cluster, IEnumerable<string> extra)
+        private ClusterProcessSpec Worker(string name, string role, string cluster, int threads, IEnumerable<string> extra)
         {
             var http = LocalCluster.FreePort();
             string[] args =
             [
                 "worker", "--role", role, "--cluster", cluster, "--model", Model, "--port", Invariant(http),
-                "--threads", Invariant(Threads), "--kv-cache-mb", Invariant(KvCacheMb), .. extra,
+                "--threads", Invariant(threads), "--kv-cache-mb", Invariant(KvCacheMb), .. extra,
             ];
             return new ClusterProcessSpec(name, http, args);
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Elastic.Abstractions.Cluster;
 using Elastic.Abstractions.Grains;
 using Elastic.Cli.Serve;
 using Elastic.Worker.Cluster;
@@ -43,6 +44,11 @@ internal static class WorkerCommand
             var roles = ParseRoles(parse.GetValue(role));
             var servesModel = (roles & (WorkerRole.Prefill | WorkerRole.Decode)) != 0;
             var clustering = new WorkerClustering(CliOptions.ParseCluster(parse.GetValue(cluster)), parse.GetValue(siloPort), parse.GetValue(gatewayPort), parse.GetValue(kubernetes));
+            if (clustering.Kubernetes && clustering.Cluster.Kind != ClusterKind.Redis)
+            {
+                throw new ArgumentException("--kubernetes: pods share membership through Redis; give --cluster redis://HOST:PORT");
+            }
+
             var listenUrl = $"http://{parse.GetValue(host)}:{parse.GetValue(port)}";
             var options = new WorkerOptions
             {
