@@ -34,7 +34,7 @@ internal sealed partial class ChildProcess : IDisposable
     /// <summary>Raised once when the process exits, whether asked to or not.</summary>
     public event Action<ChildProcess>? Exited;
 
-    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, Uri? url = null)
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, Uri? url = null, bool watchParent = false)
     {
         // setsid: a session of its own, so Ctrl-C in the terminal is ours to pass on in order.
         var useSetsid = File.Exists("/usr/bin/setsid");
@@ -53,6 +53,11 @@ internal sealed partial class ChildProcess : IDisposable
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (watchParent)
+        {
+            start.Environment[HostRunner.ParentPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };

@@ -54,7 +54,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     {
         var (file, prefix) = SelfCommand();
         var clock = Stopwatch.StartNew();
-        var children = stage.Select(spec => (spec, child: Track(ChildProcess.Start(spec.Name, file, [.. prefix, .. spec.Arguments], new Uri($"http://127.0.0.1:{spec.HttpPort}"))))).ToList();
+        var children = stage.Select(spec => (spec, child: Track(ChildProcess.Start(spec.Name, file, [.. prefix, .. spec.Arguments], new Uri($"http://127.0.0.1:{spec.HttpPort}"), watchParent: true)))).ToList();
         await Task.WhenAll(children.Select(c => WaitReadyAsync(c.child, c.spec.HttpPort, cancellationToken))).ConfigureAwait(false);
         System.Console.Error.WriteLine($"[up] {string.Join(", ", stage.Select(s => s.Name))} ready after {clock.Elapsed.TotalSeconds:F1} s");
     }
