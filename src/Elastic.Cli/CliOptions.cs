@@ -24,6 +24,10 @@ internal static class CliOptions
 
     public static Option<string> Cluster() => new("--cluster") { Description = "Cluster membership shared by the processes: redis://HOST:PORT", Required = true };
 
+    public static Option<string> GatewayHost() => new("--host") { Description = "Address the gateway listens on", DefaultValueFactory = _ => "127.0.0.1" };
+
+    public static Option<int> GatewayPort() => new("--port") { Description = "Gateway port (the OpenAI API)", DefaultValueFactory = _ => 8080 };
+
     public static Option<string[]> ApiKeys() => new("--api-key") { Description = "Accepted Bearer keys (none: no authentication)", AllowMultipleArgumentsPerToken = true };
 
     public static Option<int> RequestsPerMinute() => new("--requests-per-minute") { Description = "Per-key rate limit (0: none)", DefaultValueFactory = _ => 0 };

@@ -16,8 +16,8 @@ internal static class GatewayCommand
     public static Command Create()
     {
         var cluster = CliOptions.Cluster();
-        var host = new Option<string>("--host") { Description = "Address the gateway listens on", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Gateway port (the OpenAI API)", DefaultValueFactory = _ => 8080 };
+        var host = CliOptions.GatewayHost();
+        var port = CliOptions.GatewayPort();
         var apiKeys = CliOptions.ApiKeys();
         var rate = CliOptions.RequestsPerMinute();
         var command = new Command("gateway", "Run the OpenAI-compatible gateway of a multi-process cluster")

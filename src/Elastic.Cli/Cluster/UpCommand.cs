@@ -21,8 +21,8 @@ internal static class UpCommand
         };
         topology.AcceptOnlyFromAmong(Disaggregated, AllInOne);
         var model = CliOptions.Model();
-        var host = new Option<string>("--host") { Description = "Address the gateway listens on", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Gateway port (the OpenAI API)", DefaultValueFactory = _ => 8080 };
+        var host = CliOptions.GatewayHost();
+        var port = CliOptions.GatewayPort();
         var redisPort = new Option<int>("--redis-port") { Description = "Port of the cluster's redis-server (0: a free port)", DefaultValueFactory = _ => 0 };
         var expertWorkers = new Option<int>("--expert-workers") { Description = "Expert worker processes (disaggregated)", DefaultValueFactory = _ => 2 };
         var prefillWorkers = new Option<int>("--prefill-workers") { Description = "Prefill worker processes (disaggregated)", DefaultValueFactory = _ => 1 };

@@ -17,8 +17,8 @@ internal static class ServeCommand
     public static Command Create()
     {
         var model = CliOptions.Model();
-        var host = new Option<string>("--host") { Description = "Address the gateway listens on", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Gateway port (the OpenAI API)", DefaultValueFactory = _ => 8080 };
+        var host = CliOptions.GatewayHost();
+        var port = CliOptions.GatewayPort();
         var workerPort = new Option<int>("--worker-port") { Description = "Worker HTTP port (loopback only)", DefaultValueFactory = _ => 8081 };
         var apiKeys = CliOptions.ApiKeys();
         var rate = CliOptions.RequestsPerMinute();
