@@ -34,16 +34,6 @@ public sealed partial class ClusterMembers : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>The current snapshot (starts watching membership on first use).</summary>
-    public ClusterWorkers Current
-    {
-        get
-        {
-            EnsureWatching();
-            return _state.Workers;
-        }
-    }
-
     /// <summary>Active silos having every flag of <paramref name="role"/>, ordered by address, with their Orleans addresses.</summary>
     public IReadOnlyList<SiloAddress> SilosWithRole(WorkerRole role)
     {

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Experts;
+using Elastic.Worker.Cluster;
 using Elastic.Worker.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -253,8 +254,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         return failed;
     }
 
-    private static bool IsRetryable(Exception ex) =>
-        ex is SiloUnavailableException or TimeoutException or ExpertNotLoadedException or OrleansMessageRejectionException;
+    private static bool IsRetryable(Exception ex) => GrainCallFailures.IsUnreachable(ex) || ex is ExpertNotLoadedException;
 
     private Placement Refresh()
     {

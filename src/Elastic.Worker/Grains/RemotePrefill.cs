@@ -32,7 +32,6 @@ internal sealed partial class RemotePrefill(
     /// <summary>How long a prefill silo whose call failed is left out, unless membership says otherwise sooner.</summary>
     private static readonly TimeSpan SuspectFor = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<SiloAddress, DateTimeOffset> _suspects = new();
-    private long _fallbacks;
     private long _handOffs;
     private long _next;
 
@@ -44,9 +43,6 @@ internal sealed partial class RemotePrefill(
 
     /// <summary>Prompt tokens whose KV cache was received.</summary>
     public long KvTokens => transfers.KvTokens;
-
-    /// <summary>Requests prefilled locally because their prefill silo failed.</summary>
-    public long Fallbacks => Interlocked.Read(ref _fallbacks);
 
     /// <summary>The model a prefill grain key names (<c>model</c> or <c>model@qualifier</c>).</summary>
     public static string ModelOfKey(string key)
@@ -86,14 +82,13 @@ internal sealed partial class RemotePrefill(
         {
             result = await grain.PrefillAsync(request.AsImmutable()).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (GrainCallFailures.IsUnreachable(ex) && !cancellationToken.IsCancellationRequested)
         {
             if (target is not null)
             {
                 _suspects[target] = time.GetUtcNow() + SuspectFor;
             }
 
-            Interlocked.Increment(ref _fallbacks);
             LogFallback(logger, target?.ToString() ?? "(by role)", ex.GetType().Name, ex.Message);
             return null;
         }
