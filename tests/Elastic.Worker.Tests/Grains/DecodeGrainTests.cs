@@ -77,29 +77,9 @@ public sealed class DecodeGrainTests(DecodeGrainTests.Fixture fixture) : IClassF
     [Fact]
     public async Task GenerateAsync_ClientCancels_SequenceLeavesTheBatch()
     {
-        var prompt = fixture.Backend.EncodePrompt("the quick brown fox");
-        var sampling = new SamplingParams { Temperature = 0, MaxTokens = 200, IgnoreEos = true };
-        using var cancel = new CancellationTokenSource();
-        var received = 0;
+        await DecodeGrainProbe.CancelAfterAsync(fixture.Backend, 2);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-        {
-            await foreach (var _ in fixture.Backend.GenerateAsync(prompt, sampling, cancel.Token))
-            {
-                if (++received == 2)
-                {
-                    await cancel.CancelAsync();
-                }
-            }
-        });
-
-        var grain = ((GrainGenerationBackend)fixture.Backend).DecodeGrain;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        DecodeStats stats;
-        while ((stats = await grain.GetStatsAsync()) is not { Running: 0, Waiting: 0 } && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        var stats = await DecodeGrainProbe.WaitForIdleAsync(((GrainGenerationBackend)fixture.Backend).DecodeGrain);
 
         Assert.Equal(0, stats.Running);
         Assert.Equal(0, stats.Waiting);

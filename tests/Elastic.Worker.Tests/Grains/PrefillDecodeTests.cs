@@ -66,7 +66,7 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
 
         await fixture.Backend.GenerateAsync(fixture.Backend.EncodePrompt("hello there"), new SamplingParams { Temperature = 0, MaxTokens = 4 }, CancellationToken.None).ToListAsync();
 
-        var stats = await WaitForIdleAsync();
+        var stats = await DecodeGrainProbe.WaitForIdleAsync(fixture.DecodeGrain);
         var bytes = stats.HandOffKvBytes - before.HandOffKvBytes;
         var tokens = stats.HandOffKvTokens - before.HandOffKvTokens;
         Assert.True(tokens > 0);
@@ -78,38 +78,12 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
     [Fact]
     public async Task Generate_ClientCancelsAfterHandOff_DecodeCacheFreed()
     {
-        var prompt = fixture.Backend.EncodePrompt("the quick brown fox");
-        var sampling = new SamplingParams { Temperature = 0, MaxTokens = 200, IgnoreEos = true };
-        using var cancel = new CancellationTokenSource();
-        var received = 0;
+        await DecodeGrainProbe.CancelAfterAsync(fixture.Backend, 2);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-        {
-            await foreach (var _ in fixture.Backend.GenerateAsync(prompt, sampling, cancel.Token))
-            {
-                if (++received == 2)
-                {
-                    await cancel.CancelAsync();
-                }
-            }
-        });
-
-        var stats = await WaitForIdleAsync();
+        var stats = await DecodeGrainProbe.WaitForIdleAsync(fixture.DecodeGrain);
         Assert.Equal(0, stats.Running);
         Assert.Equal(0, stats.Waiting);
         Assert.Equal(0, stats.KvCacheUsage);
-    }
-
-    private async Task<DecodeStats> WaitForIdleAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        DecodeStats stats;
-        while ((stats = await fixture.DecodeGrain.GetStatsAsync()) is not { Running: 0, Waiting: 0, KvCacheUsage: 0 } && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-
-        return stats;
     }
 
     /// <summary>Silo_0 {Prefill} and Silo_1 {Decode, Expert}, experts on shard grains; and the same model in process.</summary>
