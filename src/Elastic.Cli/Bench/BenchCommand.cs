@@ -60,28 +60,32 @@ internal static class BenchCommand
         var progress = ConsoleProgress.ForStandardError();
         progress.Status($"Measuring memory bandwidth ({settings.Threads} threads)...");
         var bandwidth = EngineBenchmark.MeasureBandwidthGBps(5);
+        progress.Status($"Measuring compute ({settings.Threads} threads)...");
+        var gflops = ComputeProbe.MeasureGFlops(5);
         var bench = new EngineBenchmark(settings, progress);
-        var results = settings.Models.Select(m => bench.Run(m, bandwidth)).ToList();
+        var results = settings.Models.Select(m => bench.Run(m, bandwidth, gflops)).ToList();
         progress.Done();
 
         var o = System.Console.Out;
         var inv = CultureInfo.InvariantCulture;
-        o.WriteLine($"Machine: {Environment.ProcessorCount} cores, libtorch threads {settings.Threads}, memory bandwidth {bandwidth:F1} GB/s (median of 5 sums over 1 GiB)");
+        o.WriteLine($"Machine: {Environment.ProcessorCount} cores, libtorch threads {settings.Threads}, memory bandwidth {bandwidth:F1} GB/s (median of 5 sums over 1 GiB), compute {gflops:F0} GFLOP/s (median of 5 runs of the engine's FMA tiles on cached weights)");
+        o.WriteLine($"Ceiling: the most decode tokens/s batch {settings.Batches[^1]} can reach here, the lower of compute (2 FLOP per active parameter per token) and memory (the step's weights at that bandwidth)");
         o.WriteLine($"Prompt {settings.PromptTokens} tokens; decode {settings.DecodeTokens} steps; median of {settings.Repeats} runs after one warm-up");
         o.WriteLine();
-        o.WriteLine($"| model | params | active MB/token | roofline tok/s | prefill tok/s | {string.Join(" | ", settings.Batches.Select(b => $"decode b={b} tok/s"))} | b1 % of roofline | b{settings.Batches[^1]} / b1 |");
-        o.WriteLine($"|---|---|---|---|---|{string.Concat(settings.Batches.Select(_ => "---|"))}---|---|");
+        o.WriteLine($"| model | params | active MB/token | roofline tok/s | prefill tok/s | {string.Join(" | ", settings.Batches.Select(b => $"decode b={b} tok/s"))} | b1 % of roofline | b{settings.Batches[^1]} / b1 | b{settings.Batches[^1]} ceiling tok/s | ceiling / b1 |");
+        o.WriteLine($"|---|---|---|---|---|{string.Concat(settings.Batches.Select(_ => "---|"))}---|---|---|---|");
         foreach (var r in results)
         {
             var b1 = r.DecodeTokensPerSecond.GetValueOrDefault(settings.Batches[0]);
             var last = r.DecodeTokensPerSecond[settings.Batches[^1]];
+            var ceiling = r.CeilingTokensPerSecond[settings.Batches[^1]];
             o.WriteLine(
-                $"| {r.Model} | {r.Parameters / 1e6:F0} M | {r.ActiveBytesPerToken / 1e6:F1} | {r.RooflineTokensPerSecond:F1} | {r.PrefillTokensPerSecond:F0} | {string.Join(" | ", settings.Batches.Select(b => r.DecodeTokensPerSecond[b].ToString("F1", inv)))} | {100 * b1 / r.RooflineTokensPerSecond:F0}% | {last / b1:F1}x |");
+                $"| {r.Model} | {r.Parameters / 1e6:F0} M | {r.ActiveBytesPerToken / 1e6:F1} | {r.RooflineTokensPerSecond:F1} | {r.PrefillTokensPerSecond:F0} | {string.Join(" | ", settings.Batches.Select(b => r.DecodeTokensPerSecond[b].ToString("F1", inv)))} | {100 * b1 / r.RooflineTokensPerSecond:F0}% | {last / b1:F1}x | {ceiling:F0} | {ceiling / b1:F1}x |");
         }
 
         if (jsonPath is not null)
         {
-            File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { bandwidthGBps = bandwidth, settings, results }, JsonOptions));
+            File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { bandwidthGBps = bandwidth, computeGFlops = gflops, settings, results }, JsonOptions));
         }
 
         return 0;

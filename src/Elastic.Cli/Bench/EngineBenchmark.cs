@@ -19,7 +19,8 @@ internal sealed record EngineBenchmarkResult(
     long ActiveBytesPerToken,
     double PrefillTokensPerSecond,
     IReadOnlyDictionary<int, double> DecodeTokensPerSecond,
-    double RooflineTokensPerSecond);
+    double RooflineTokensPerSecond,
+    IReadOnlyDictionary<int, double> CeilingTokensPerSecond);
 
 /// <summary>
 /// Measures the engine directly (no server): prefill and batched decode throughput on random weights,
@@ -44,7 +45,7 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
         return data.numel() * sizeof(float) / Median(times) / 1e9;
     }
 
-    public EngineBenchmarkResult Run(string name, double bandwidthGBps)
+    public EngineBenchmarkResult Run(string name, double bandwidthGBps, double computeGFlops)
     {
         var config = BenchModels.Get(name);
         progress.Status($"{name}: building random weights ({BenchModels.TotalParameters(config) / 1e6:F0} M parameters)");
@@ -58,7 +59,8 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
         }
 
         var active = BenchModels.ActiveBytesPerToken(config);
-        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, bandwidthGBps * 1e9 / active);
+        var ceilings = settings.Batches.ToDictionary(b => b, b => BenchModels.CeilingTokensPerSecond(config, b, bandwidthGBps, computeGFlops));
+        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, bandwidthGBps * 1e9 / active, ceilings);
     }
 
     private double MeasurePrefill(MoeModel model)

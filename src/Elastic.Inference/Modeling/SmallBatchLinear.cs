@@ -6,21 +6,29 @@ using static TorchSharp.torch;
 namespace Elastic.Inference.Modeling;
 
 /// <summary>
-/// y = x·Wᵀ for a handful of rows, reading each weight row once for all rows. Decoding is
+/// y = x·Wᵀ for up to <see cref="MaxRows"/> rows, reading each weight row once for all rows. Decoding is
 /// memory-bound: libtorch's GEMM for 2–24 rows streams weights at 6–10 GB/s on this machine and its
-/// GEMV at ~20 GB/s, while this kernel streams at 28–48 GB/s (docs/benchmarks.md has the numbers).
+/// GEMV at ~20 GB/s, while this kernel streams at 28–48 GB/s. From three rows on, it computes 4×4 tiles
+/// (four weight rows against four input rows, 16 accumulators) and so also does the arithmetic of a
+/// batch-32 decode step at 75–95 GFLOP/s a core, where libtorch's GEMM reaches ~30 (docs/benchmarks.md).
 /// </summary>
 internal static unsafe class SmallBatchLinear
 {
-    /// <summary>Largest row count this kernel handles; more rows go to libtorch's GEMM, which is compute-bound there.</summary>
-    public const int MaxRows = 24;
+    /// <summary>
+    /// Largest row count this kernel handles (a decode batch, or the rows one expert gets in a step); longer
+    /// inputs (prefill) go to libtorch's GEMM, which blocks for caches. 64 rows of a 4,096-wide input are 1 MiB.
+    /// </summary>
+    public const int MaxRows = 64;
 
     // Below ~2 MB a weight streams in well under 100 µs on one core: splitting it saves less than the pool's
     // workers cost by spinning, and on 2 cores spinning workers starve the threads that stream tokens to clients.
     private const int ParallelThresholdBytes = 2 << 20;
 
-    public static bool Applies(Tensor x, Tensor weight) =>
-        x.dim() == 2 && x.shape[0] <= MaxRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU
+    public static bool Applies(Tensor x, Tensor weight) => x.dim() == 2 && x.shape[0] <= MaxRows && Supports(x, weight);
+
+    /// <summary>Whether the kernel can take rows of x (any number of them, e.g. a subset gathered per expert) against weight.</summary>
+    public static bool Supports(Tensor x, Tensor weight) =>
+        x.dim() == 2 && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU
         && weight.dtype == ScalarType.Float32 && weight.is_contiguous();
 
     /// <summary>x [M, K] (M ≤ <see cref="MaxRows"/>), weight [N, K] contiguous, optional bias [N] → [M, N].</summary>
@@ -41,12 +49,16 @@ internal static unsafe class SmallBatchLinear
         return bias is null ? y : y.add_(bias);
     }
 
-    /// <summary>y [M, N] = x [M, K] · w [N, K]ᵀ over raw contiguous fp32 buffers, split over <see cref="ComputePool"/>.</summary>
-    public static void Compute(float* w, float* x, float* y, int m, int k, int n)
+    /// <summary>
+    /// y [M, N] = x [M, K] · w [N, K]ᵀ over raw contiguous fp32 buffers, split over <see cref="ComputePool"/>
+    /// unless <paramref name="parallel"/> is false (the caller already runs one such call per thread).
+    /// </summary>
+    public static void Compute(float* w, float* x, float* y, int m, int k, int n, bool parallel = true)
     {
         var job = new Job(w, x, y, m, k, n);
         var pool = ComputePool.Shared;
-        if (pool.Threads == 1 || (long)n * k * sizeof(float) < ParallelThresholdBytes)
+        // Work grows with the rows as well as the weight bytes: a 4-row tile costs about what one row streams.
+        if (!parallel || pool.Threads == 1 || (long)n * k * sizeof(float) * ((m + 3) / 4) < ParallelThresholdBytes)
         {
             job.Rows(0, n);
         }
@@ -62,28 +74,126 @@ internal static unsafe class SmallBatchLinear
     {
         public void Rows(int start, int end)
         {
-            for (var row = start; row < end; row++)
+            var row = start;
+            if (m >= 3)
             {
-                var wr = w + ((long)row * k);
-                var m0 = 0;
-                for (; m0 + 4 <= m; m0 += 4)
+                for (; row + 4 <= end; row += 4)
                 {
-                    Dot4(wr, m0, 4, row);
-                }
-
-                switch (m - m0)
-                {
-                    case 1:
-                        y[((long)m0 * n) + row] = Dot1(wr, x + ((long)m0 * k), k);
-                        break;
-                    case 2:
-                        Dot2(wr, m0, row);
-                        break;
-                    case 3:
-                        Dot4(wr, m0, 3, row);
-                        break;
+                    for (var m0 = 0; m0 < m; m0 += 4)
+                    {
+                        Tile4(row, m0, Math.Min(4, m - m0));
+                    }
                 }
             }
+
+            for (; row < end; row++)
+            {
+                OneRow(row);
+            }
+        }
+
+        private void OneRow(int row)
+        {
+            var wr = w + ((long)row * k);
+            var m0 = 0;
+            for (; m0 + 4 <= m; m0 += 4)
+            {
+                Dot4(wr, m0, 4, row);
+            }
+
+            switch (m - m0)
+            {
+                case 1:
+                    y[((long)m0 * n) + row] = Dot1(wr, x + ((long)m0 * k), k);
+                    break;
+                case 2:
+                    Dot2(wr, m0, row);
+                    break;
+                case 3:
+                    Dot4(wr, m0, 3, row);
+                    break;
+            }
+        }
+
+        // Four weight rows against up to four input rows: 8 loads feed 16 FMAs, so the tile runs on the FMA units
+        // rather than on loads (Dot4 needs 5 loads for 4 FMAs). Missing input rows repeat row m0 and are not stored.
+        private void Tile4(int row, int m0, int count)
+        {
+            var w0 = w + ((long)row * k);
+            var w1 = w0 + k;
+            var w2 = w1 + k;
+            var w3 = w2 + k;
+            var x0 = x + ((long)m0 * k);
+            var x1 = count > 1 ? x0 + k : x0;
+            var x2 = count > 2 ? x0 + (2L * k) : x0;
+            var x3 = count > 3 ? x0 + (3L * k) : x0;
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+            var i = 0;
+            for (; i + 16 <= k; i += 16)
+            {
+                var v0 = Vector512.Load(x0 + i);
+                var v1 = Vector512.Load(x1 + i);
+                var v2 = Vector512.Load(x2 + i);
+                var v3 = Vector512.Load(x3 + i);
+                var u = Vector512.Load(w0 + i);
+                a00 = Vector512.FusedMultiplyAdd(u, v0, a00);
+                a01 = Vector512.FusedMultiplyAdd(u, v1, a01);
+                a02 = Vector512.FusedMultiplyAdd(u, v2, a02);
+                a03 = Vector512.FusedMultiplyAdd(u, v3, a03);
+                u = Vector512.Load(w1 + i);
+                a10 = Vector512.FusedMultiplyAdd(u, v0, a10);
+                a11 = Vector512.FusedMultiplyAdd(u, v1, a11);
+                a12 = Vector512.FusedMultiplyAdd(u, v2, a12);
+                a13 = Vector512.FusedMultiplyAdd(u, v3, a13);
+                u = Vector512.Load(w2 + i);
+                a20 = Vector512.FusedMultiplyAdd(u, v0, a20);
+                a21 = Vector512.FusedMultiplyAdd(u, v1, a21);
+                a22 = Vector512.FusedMultiplyAdd(u, v2, a22);
+                a23 = Vector512.FusedMultiplyAdd(u, v3, a23);
+                u = Vector512.Load(w3 + i);
+                a30 = Vector512.FusedMultiplyAdd(u, v0, a30);
+                a31 = Vector512.FusedMultiplyAdd(u, v1, a31);
+                a32 = Vector512.FusedMultiplyAdd(u, v2, a32);
+                a33 = Vector512.FusedMultiplyAdd(u, v3, a33);
+            }
+
+            Store(row, m0, i, w0, x0, Vector512.Sum(a00), Vector512.Sum(a10), Vector512.Sum(a20), Vector512.Sum(a30));
+            if (count > 1)
+            {
+                Store(row, m0 + 1, i, w0, x1, Vector512.Sum(a01), Vector512.Sum(a11), Vector512.Sum(a21), Vector512.Sum(a31));
+            }
+
+            if (count > 2)
+            {
+                Store(row, m0 + 2, i, w0, x2, Vector512.Sum(a02), Vector512.Sum(a12), Vector512.Sum(a22), Vector512.Sum(a32));
+            }
+
+            if (count > 3)
+            {
+                Store(row, m0 + 3, i, w0, x3, Vector512.Sum(a03), Vector512.Sum(a13), Vector512.Sum(a23), Vector512.Sum(a33));
+            }
+        }
+
+        // Writes y[r, row..row+3] from the tile's sums plus the scalar tail k[from..] (k not a multiple of 16).
+        private void Store(int row, int r, int from, float* w0, float* xr, float s0, float s1, float s2, float s3)
+        {
+            for (var i = from; i < k; i++)
+            {
+                var xi = xr[i];
+                s0 += w0[i] * xi;
+                s1 += w0[k + i] * xi;
+                s2 += w0[(2L * k) + i] * xi;
+                s3 += w0[(3L * k) + i] * xi;
+            }
+
+            var yr = y + ((long)r * n) + row;
+            yr[0] = s0;
+            yr[1] = s1;
+            yr[2] = s2;
+            yr[3] = s3;
         }
 
         // One weight row against one input row: four accumulators over 64 floats hide the FMA latency,

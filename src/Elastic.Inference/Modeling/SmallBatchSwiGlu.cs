@@ -12,8 +12,11 @@ namespace Elastic.Inference.Modeling;
 /// </summary>
 internal static unsafe class SmallBatchSwiGlu
 {
-    public static bool Applies(Tensor x, Tensor gateUp, Tensor down) =>
-        SmallBatchLinear.Applies(x, gateUp) && down.dtype == ScalarType.Float32 && down.is_contiguous()
+    public static bool Applies(Tensor x, Tensor gateUp, Tensor down) => x.dim() == 2 && x.shape[0] <= SmallBatchLinear.MaxRows && Supports(x, gateUp, down);
+
+    /// <summary>Whether the kernel can take rows of x (any number, e.g. those routed to one expert) against these weights.</summary>
+    public static bool Supports(Tensor x, Tensor gateUp, Tensor down) =>
+        SmallBatchLinear.Supports(x, gateUp) && down.dtype == ScalarType.Float32 && down.is_contiguous()
         && gateUp.shape[0] == 2 * down.shape[1] && gateUp.shape[1] == x.shape[1] && down.shape[0] == x.shape[1];
 
     /// <summary>x [M, H] → [M, H]; gateUp [2F, H] (gate rows first), down [H, F].</summary>
@@ -31,8 +34,8 @@ internal static unsafe class SmallBatchSwiGlu
         return y;
     }
 
-    /// <summary>y [M, H] = SwiGLU of x [M, H] (raw contiguous fp32 buffers).</summary>
-    public static void Compute(float* x, int m, Tensor gateUp, Tensor down, float* y)
+    /// <summary>y [M, H] = SwiGLU of x [M, H] (raw contiguous fp32 buffers); <paramref name="parallel"/> as in <see cref="SmallBatchLinear.Compute"/>.</summary>
+    public static void Compute(float* x, int m, Tensor gateUp, Tensor down, float* y, bool parallel = true)
     {
         var hidden = (int)gateUp.shape[1];
         var ffn = (int)down.shape[1];
@@ -45,13 +48,13 @@ internal static unsafe class SmallBatchSwiGlu
             {
                 var gateUpOut = s;
                 var act = s + ((long)m * 2 * ffn);
-                SmallBatchLinear.Compute((float*)gu, x, gateUpOut, m, hidden, 2 * ffn);
+                SmallBatchLinear.Compute((float*)gu, x, gateUpOut, m, hidden, 2 * ffn, parallel);
                 for (var r = 0; r < m; r++)
                 {
                     SiluMul(gateUpOut + ((long)r * 2 * ffn), gateUpOut + ((long)r * 2 * ffn) + ffn, act + ((long)r * ffn), ffn);
                 }
 
-                SmallBatchLinear.Compute((float*)dn, act, y, m, ffn, hidden);
+                SmallBatchLinear.Compute((float*)dn, act, y, m, ffn, hidden, parallel);
             }
         }
         finally

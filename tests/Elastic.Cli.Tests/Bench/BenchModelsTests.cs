@@ -1,0 +1,38 @@
+using Elastic.Cli.Bench;
+
+namespace Elastic.Cli.Tests.Bench;
+
+[Trait("Category", "Unit")]
+public sealed class BenchModelsTests
+{
+    [Fact]
+    public void WeightBytesPerStep_Batch1_IsTheActiveBytesOfOneToken()
+    {
+        var c = BenchModels.Get("bench-M");
+
+        Assert.Equal(BenchModels.ActiveBytesPerToken(c), BenchModels.WeightBytesPerStep(c, 1), precision: 0);
+    }
+
+    [Fact]
+    public void WeightBytesPerStep_LargeBatch_ReadsEveryWeightButTheEmbeddingTable()
+    {
+        var c = BenchModels.Get("bench-M");
+        var everything = (BenchModels.TotalParameters(c) - ((long)c.VocabSize * c.HiddenSize)) * sizeof(float);
+
+        Assert.InRange(BenchModels.WeightBytesPerStep(c, 4096), everything * 0.9999, everything * 1.0001);
+        // Batch 32, top-2 of 16: 1 - (14/16)^32 = 98.6 % of the experts.
+        var experts = 8.0 * 16 * 3 * 1024 * 1408 * sizeof(float);
+        Assert.InRange(everything - BenchModels.WeightBytesPerStep(c, 32), 0.013 * experts, 0.015 * experts);
+    }
+
+    [Fact]
+    public void Ceiling_IsTheLowerOfComputeAndMemory()
+    {
+        var c = BenchModels.Get("bench-M");
+        var activeParameters = BenchModels.ActiveBytesPerToken(c) / sizeof(float);
+
+        // Ample bandwidth: compute decides. Ample compute: memory decides.
+        Assert.Equal(100e9 / (2.0 * activeParameters), BenchModels.CeilingTokensPerSecond(c, 32, 1e6, 100), precision: 6);
+        Assert.Equal(50e9 * 32 / BenchModels.WeightBytesPerStep(c, 32), BenchModels.CeilingTokensPerSecond(c, 32, 50, 1e9), precision: 6);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Elastic.Inference.Tests.TestCheckpoints;
+
+namespace Elastic.Cli.Tests.Bench;
+
+[Trait("Category", "E2E")]
+public sealed class EngineBenchCommandTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task BenchEngine_Small_PrintsTableAndJsonWithMachineCeilings()
+    {
+        using var dir = new TempDirectory();
+        var json = Path.Combine(dir.Path, "bench.json");
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(
+            Timeout, "bench", "engine", "--models", "small", "--batch", "1", "4", "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats", "1", "--threads", "1", "--json", json);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("| small | 14 M |", stdout, StringComparison.Ordinal);
+        Assert.Contains("b4 ceiling tok/s", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("bandwidthGBps").GetDouble() > 0);
+        Assert.True(root.GetProperty("computeGFlops").GetDouble() > 0);
+        var small = root.GetProperty("results")[0];
+        Assert.Equal("small", small.GetProperty("Model").GetString());
+        var decode = small.GetProperty("DecodeTokensPerSecond");
+        Assert.True(decode.GetProperty("1").GetDouble() > 0);
+        Assert.True(decode.GetProperty("4").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task BenchEngine_UnknownModel_NamesTheChoices()
+    {
+        var (code, _, stderr) = await CliProcess.RunAsync(Timeout, "bench", "engine", "--models", "huge");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("unknown benchmark model 'huge'", stderr, StringComparison.Ordinal);
+        Assert.Contains("small, bench-M", stderr, StringComparison.Ordinal);
+    }
+}
