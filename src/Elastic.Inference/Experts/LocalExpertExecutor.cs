@@ -21,15 +21,32 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
 
     public Tensor Execute(Tensor hidden, ExpertRouting routing)
     {
-        var input = hidden.is_contiguous() ? hidden : hidden.contiguous();
-        var output = torch.zeros_like(input);
-        var small = new List<(ExpertGroup Group, ExpertWeights Weights)>(routing.Groups.Count);
-        foreach (var group in routing.Groups)
+        var work = new (ExpertGroup Group, ExpertWeights Weights)[routing.Groups.Count];
+        for (var g = 0; g < work.Length; g++)
         {
-            var weights = _experts.TryGetValue(group.Expert, out var held)
+            var group = routing.Groups[g];
+            work[g] = (group, _experts.TryGetValue(group.Expert, out var held)
                 ? held
-                : throw new InvalidOperationException($"expert {group.Expert} is not held by this executor");
+                : throw new InvalidOperationException($"expert {group.Expert} is not held by this executor"));
+        }
 
+        return Run(hidden, work);
+    }
+
+    /// <summary>
+    /// Σ over groups of weight · expert(hidden[rows]) scattered back to the rows: [N, H] → [N, H]. The one
+    /// implementation of running experts on their rows, used in process and by expert shard grains alike.
+    /// </summary>
+    public static Tensor Run(Tensor hidden, IReadOnlyList<(ExpertGroup Group, ExpertWeights Weights)> work)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(work);
+        var input = hidden.is_contiguous() ? hidden : hidden.contiguous();
+        var totalRows = (int)input.shape[0];
+        var output = torch.zeros_like(input);
+        var small = new List<(ExpertGroup Group, ExpertWeights Weights)>(work.Count);
+        foreach (var (group, weights) in work)
+        {
             // Each expert sees only its own rows: at batch 32 with 16 experts that is ~4 rows, where streaming the
             // weights once (the small-batch kernel) beats libtorch's GEMM by 3-5x; prefill's many rows go to GEMM.
             if (group.Rows.Length <= SmallBatchLinear.MaxRows && SmallBatchSwiGlu.Supports(input, weights.GateUp, weights.Down))
@@ -38,7 +55,7 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
             }
             else
             {
-                AddBatched(input, output, group, weights, routing.Rows);
+                AddBatched(input, output, group, weights, totalRows);
             }
         }
 

@@ -201,30 +201,14 @@ internal sealed partial class ExpertShardGrain(
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var x = torch.tensor(batch.Input, [batch.Rows, batch.Hidden]);
-        var output = torch.zeros(batch.Rows, batch.Hidden);
+        var work = new (ExpertGroup Group, ExpertWeights Weights)[weights.Length];
         for (var i = 0; i < weights.Length; i++)
         {
             var a = batch.Assignments[i];
-            var rows = torch.tensor(Array.ConvertAll(a.Rows, r => (long)r));
-            var xs = a.Rows.Length == batch.Rows && IsIdentity(a.Rows) ? x : x.index_select(0, rows);
-            var y = weights[i].Forward(xs) * torch.tensor(a.Weights).unsqueeze(1);
-            output.index_add_(0, rows, y, 1);
+            work[i] = (new ExpertGroup(weights[i].Key, Array.ConvertAll(a.Rows, r => (long)r), a.Weights), weights[i]);
         }
 
-        return output.data<float>().ToArray();
-    }
-
-    private static bool IsIdentity(int[] rows)
-    {
-        for (var i = 0; i < rows.Length; i++)
-        {
-            if (rows[i] != i)
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return LocalExpertExecutor.Run(x, work).data<float>().ToArray();
     }
 
     private static (int Hidden, List<ExpertWeights> Loaded) LoadWeights(string directory, ExpertId[] experts)
