@@ -43,6 +43,39 @@ public sealed class ServeStreamTests
         Assert.Equal("worker lost", CompletionChunk.Parse("""{"error":{"message":"worker lost","type":"server_error"}}""").Error);
 
     [Fact]
+    public async Task ReadStream_OnlyTokenDecodesToNoText_IsASuccessTimedByItsChunk()
+    {
+        var clock = new SteppedTimeProvider();
+        var runner = new ServeBenchRunner(new HttpClient(), Settings(), Quiet(), clock);
+        // One generated token that is a special token (EOS under ignore_eos): its chunk carries a choice but no text.
+        var stream = new TimedStream(clock,
+        [
+            (25, "data: {\"choices\":[{\"text\":\"\",\"finish_reason\":\"length\"}]}\n\n"),
+            (26, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n"),
+        ]);
+
+        var outcome = await runner.ReadStreamAsync(stream, new BenchPrompt("x", null, 8, 1), sentTimestamp: 0, CancellationToken.None);
+
+        Assert.True(outcome.Success, outcome.Error);
+        Assert.Equal(25, outcome.TtftMs, precision: 6);
+        Assert.Equal(25, outcome.E2eMs, precision: 6);
+        Assert.Equal(1, outcome.OutputTokens);
+    }
+
+    [Fact]
+    public async Task ReadStream_NoChoiceAtAll_IsAFailure()
+    {
+        var clock = new SteppedTimeProvider();
+        var runner = new ServeBenchRunner(new HttpClient(), Settings(), Quiet(), clock);
+        var stream = new TimedStream(clock, [(5, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":0}}\n\ndata: [DONE]\n\n")]);
+
+        var outcome = await runner.ReadStreamAsync(stream, new BenchPrompt("x", null, 8, 1), sentTimestamp: 0, CancellationToken.None);
+
+        Assert.False(outcome.Success);
+        Assert.Equal("the stream ended without a token", outcome.Error);
+    }
+
+    [Fact]
     public async Task ReadStream_TimesFirstTokenEveryGapAndEnd_FromTheClientClock()
     {
         var clock = new SteppedTimeProvider();

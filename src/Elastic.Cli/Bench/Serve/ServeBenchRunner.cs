@@ -102,11 +102,16 @@ internal sealed class ServeBenchRunner(HttpClient client, ServeBenchSettings set
         }
     }
 
-    /// <summary>Times the chunks of one stream; as in vLLM, only chunks carrying text are tokens and E2E ends at the last of them.</summary>
+    /// <summary>
+    /// Times the chunks of one stream: chunks carrying text are tokens and E2E ends at the last of them. A stream whose
+    /// tokens all decoded to no text (a special token such as EOS under ignore_eos, as vLLM's client notes) is timed by
+    /// its choice chunks instead, so a valid answer is never counted as a failure.
+    /// </summary>
     internal async Task<RequestOutcome> ReadStreamAsync(Stream stream, BenchPrompt prompt, long sentTimestamp, CancellationToken cancellationToken)
     {
-        double? ttft = null;
+        double? ttft = null, firstChoice = null;
         var last = 0.0;
+        var lastChoice = 0.0;
         var itl = new List<double>();
         var textChunks = 0;
         int? usageCompletion = null, usagePrompt = null;
@@ -121,6 +126,12 @@ internal sealed class ServeBenchRunner(HttpClient client, ServeBenchSettings set
 
             usageCompletion = chunk.CompletionTokens ?? usageCompletion;
             usagePrompt = chunk.PromptTokens ?? usagePrompt;
+            if (chunk.HasChoice)
+            {
+                firstChoice ??= now;
+                lastChoice = now;
+            }
+
             if (chunk.Text.Length == 0)
             {
                 continue;
@@ -141,7 +152,9 @@ internal sealed class ServeBenchRunner(HttpClient client, ServeBenchSettings set
 
         if (ttft is null)
         {
-            return RequestOutcome.Failed(prompt.PromptTokens, "the stream ended without a token");
+            return firstChoice is { } first && usageCompletion is not 0
+                ? new RequestOutcome(true, usagePrompt ?? prompt.PromptTokens, usageCompletion ?? 1, first, lastChoice, [])
+                : RequestOutcome.Failed(prompt.PromptTokens, "the stream ended without a token");
         }
 
         // usage counts tokens exactly; a chunk may carry several tokens (or, mid-character, none printable).

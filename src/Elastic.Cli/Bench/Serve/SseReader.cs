@@ -63,7 +63,7 @@ internal static class SseReader
 }
 
 /// <summary>One parsed chunk of an OpenAI completion stream.</summary>
-internal readonly record struct CompletionChunk(string Text, int? CompletionTokens, int? PromptTokens, string? Error)
+internal readonly record struct CompletionChunk(string Text, int? CompletionTokens, int? PromptTokens, string? Error, bool HasChoice = false)
 {
     /// <summary>
     /// Reads <c>choices[0].text</c> (completions) or <c>choices[0].delta.content</c> (chat), the <c>usage</c> block
@@ -80,7 +80,8 @@ internal readonly record struct CompletionChunk(string Text, int? CompletionToke
         }
 
         var text = "";
-        if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
+        var hasChoice = root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0;
+        if (hasChoice)
         {
             var choice = choices[0];
             if (choice.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
@@ -107,6 +108,6 @@ internal readonly record struct CompletionChunk(string Text, int? CompletionToke
             }
         }
 
-        return new CompletionChunk(text, completion, prompt, null);
+        return new CompletionChunk(text, completion, prompt, null, hasChoice);
     }
 }

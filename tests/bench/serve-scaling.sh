@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The serving issue's two ratios on this machine, measured at the client with `elastic bench serve`, in alternating
+# rounds so that the VM's drift hits both sides of each ratio alike; prints each round and the medians.
+#   1. 32 concurrent streams vs one stream: aggregate output tokens/s (target ≥ 6×).
+#   2. gateway-added latency: p50 TTFT of 1-token completions through the gateway minus straight to the worker
+#      (target ≤ 1 ms).
+# Not part of the test suite.
+#   tests/bench/serve-scaling.sh [ROUNDS] [-- extra `elastic serve` flags, e.g. --experts local]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rounds=${1:-5}
+shift || true
+[[ "${1:-}" == "--" ]] && shift
+elastic=(dotnet src/Elastic.Cli/bin/Release/net10.0/elastic.dll)
+out=$(mktemp -d)
+port=18580
+gateway="http://127.0.0.1:$port"
+worker="http://127.0.0.1:$((port + 1))"
+
+wait_ready() { for _ in $(seq 1 600); do curl -sf "$1/readyz" >/dev/null && return 0; sleep 0.5; done; echo "not ready: $1" >&2; return 1; }
+bench() { # NAME URL PROMPTS CONCURRENCY INPUT OUTPUT
+  "${elastic[@]}" bench serve --base-url "$2" --num-prompts "$3" --max-concurrency "$4" --input-len "$5" --output-len "$6" \
+    --prompt-mode Ids --ignore-eos --json "$out/$1.json" >"$out/$1.txt" 2>&1 || { echo "bench $1 failed:" >&2; tail -5 "$out/$1.txt" >&2; return 1; }
+}
+
+"${elastic[@]}" serve --port $port --worker-port $((port + 1)) --kv-cache-mb 512 "$@" >"$out/serve.log" 2>&1 &
+serve_pid=$!
+trap 'kill -TERM $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true' EXIT
+wait_ready "$gateway"
+echo "elastic serve $* ready; warming up (JIT, first activations)" >&2
+bench warm32 "$gateway" 128 32 32 128
+bench warm1 "$gateway" 10 1 32 128
+bench warmw "$worker" 200 1 8 1
+bench warmg "$gateway" 200 1 8 1
+
+for r in $(seq 1 "$rounds"); do
+  bench "one-$r" "$gateway" 10 1 32 128
+  bench "many-$r" "$gateway" 96 32 32 128
+  bench "worker-$r" "$worker" 200 1 8 1
+  bench "gateway-$r" "$gateway" 200 1 8 1
+  echo "round $r/$rounds done" >&2
+done
+
+python3 - "$out" "$rounds" <<'PY'
+import json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+res = lambda n: json.load(open(f"{out}/{n}.json"))["results"]
+one, many, ratio, extra = [], [], [], []
+for r in range(1, rounds + 1):
+    o, m = res(f"one-{r}")["outputTokenThroughput"], res(f"many-{r}")["outputTokenThroughput"]
+    w, g = res(f"worker-{r}")["ttftMs"]["median"], res(f"gateway-{r}")["ttftMs"]["median"]
+    failed = sum(res(f"{k}-{r}")["failed"] for k in ("one", "many", "worker", "gateway"))
+    one.append(o); many.append(m); ratio.append(m / o); extra.append(g - w)
+    print(f"round {r}: 1 stream {o:7.1f} tok/s | 32 streams {m:7.1f} tok/s | ratio {m / o:4.2f} | "
+          f"1-token TTFT p50 worker {w:5.2f} ms, gateway {g:5.2f} ms, added {g - w:5.2f} ms | failed {failed}")
+med = statistics.median
+print(f"median: 1 stream {med(one):.1f} tok/s, 32 streams {med(many):.1f} tok/s, ratio of medians {med(many) / med(one):.2f}, "
+      f"median ratio {med(ratio):.2f}; gateway-added p50 {med(extra):.2f} ms (rounds: {', '.join(f'{x:.2f}' for x in extra)})")
+PY
