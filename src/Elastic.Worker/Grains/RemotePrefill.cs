@@ -116,6 +116,15 @@ internal sealed partial class RemotePrefill(
     private List<SiloAddress> OtherPrefillSilos()
     {
         var now = time.GetUtcNow();
+        foreach (var suspect in _suspects)
+        {
+            if (suspect.Value <= now)
+            {
+                // Expired: forget it, so silos that come and go over a long run do not pile up here.
+                _suspects.TryRemove(suspect);
+            }
+        }
+
         return [.. members.SilosWithRole(WorkerRole.Prefill).Where(s => !s.Equals(silo.SiloAddress) && !(_suspects.TryGetValue(s, out var until) && until > now))];
     }
 
