@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.."
 rounds=${1:-5}
 shift || true
 [[ "${1:-}" == "--" ]] && shift
-elastic=(dotnet src/Elastic.Cli/bin/Release/net10.0/elastic.dll)
+# ELASTIC_DLL picks another build, e.g. a copy of bin/ from before a change, for A/B runs.
+elastic=(dotnet "${ELASTIC_DLL:-src/Elastic.Cli/bin/Release/net10.0/elastic.dll}")
 out=$(mktemp -d)
 port=18580
 gateway="http://127.0.0.1:$port"
