@@ -65,6 +65,22 @@ public sealed class KvCacheManager
         return new SequenceKvCache(this, maxTokens);
     }
 
+    /// <summary>Adds <paramref name="moreTokens"/> to a reservation if the budget can take them now; false otherwise.</summary>
+    internal bool TryReserveMore(int moreTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(moreTokens);
+        lock (_gate)
+        {
+            if (_reservedTokens + moreTokens > CapacityTokens)
+            {
+                return false;
+            }
+
+            _reservedTokens += moreTokens;
+            return true;
+        }
+    }
+
     /// <summary>Whether a sequence of this size could ever fit, even with the cache empty.</summary>
     public bool CanEverFit(int maxTokens) => maxTokens <= CapacityTokens;
 

@@ -6,7 +6,8 @@ namespace Elastic.Inference.Caching;
 
 /// <summary>
 /// The keys and values of one sequence, per layer shaped [kvHeads, capacity, headDim]. Capacity grows
-/// by doubling up to the reservation; disposing frees the tensors and returns the reservation.
+/// by doubling up to the reservation, which the scheduler raises as the sequence grows; disposing frees the
+/// tensors and returns the reservation.
 /// </summary>
 public sealed class SequenceKvCache : IDisposable
 {
@@ -30,7 +31,26 @@ public sealed class SequenceKvCache : IDisposable
 
     public int Capacity { get; private set; }
 
-    public int ReservedTokens { get; }
+    /// <summary>Tokens of the budget this cache holds; grows with <see cref="TryReserve"/>, returned on dispose.</summary>
+    public int ReservedTokens { get; private set; }
+
+    /// <summary>Raises the reservation to <paramref name="tokens"/> if the budget can take it now; true if it holds that many.</summary>
+    public bool TryReserve(int tokens)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (tokens <= ReservedTokens)
+        {
+            return true;
+        }
+
+        if (!_manager.TryReserveMore(tokens - ReservedTokens))
+        {
+            return false;
+        }
+
+        ReservedTokens = tokens;
+        return true;
+    }
 
     public bool IsDisposed => _disposed;
 

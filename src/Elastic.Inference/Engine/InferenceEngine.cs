@@ -7,7 +7,7 @@ using Elastic.Inference.Tracing;
 namespace Elastic.Inference.Engine;
 
 /// <summary>Point-in-time counters of an engine, for metrics and load-aware routing.</summary>
-public sealed record EngineStats(int Running, int Waiting, double KvCacheUsage, long KvCacheAllocatedBytes, long Steps, long GeneratedTokens, long PromptTokens, long OutstandingTokens);
+public sealed record EngineStats(int Running, int Waiting, double KvCacheUsage, long KvCacheAllocatedBytes, long Steps, long GeneratedTokens, long PromptTokens, long OutstandingTokens, long Preemptions = 0);
 
 /// <summary>
 /// Batched, incremental generation over a <see cref="MoeTransformer"/>: requests are submitted from
@@ -65,7 +65,7 @@ public sealed class InferenceEngine : IDisposable
         {
             lock (_gate)
             {
-                return new EngineStats(_scheduler.Running, _scheduler.Waiting, KvCache.Usage, KvCache.AllocatedBytes, _steps, _generated, _prompted, _scheduler.OutstandingTokens);
+                return new EngineStats(_scheduler.Running, _scheduler.Waiting, KvCache.Usage, KvCache.AllocatedBytes, _steps, _generated, _prompted, _scheduler.OutstandingTokens, _scheduler.Preemptions);
             }
         }
     }

@@ -27,7 +27,24 @@ internal sealed class Sequence(long id, GenerationRequest request, long arrivalT
     /// <summary>Tokens whose keys/values are in the cache.</summary>
     public int Computed => Cache?.Length ?? 0;
 
-    public bool IsPrefilled => Computed >= PromptLength;
+    /// <summary>
+    /// Tokens to prefill before decoding: the prompt, or after a preemption every token so far (the cache was given up,
+    /// so the prompt and the tokens generated are recomputed in one prefill, and decoding resumes where it stopped).
+    /// </summary>
+    public int PrefillTarget { get; private set; } = request.PromptTokens.Count;
+
+    public bool IsPrefilled => Computed >= PrefillTarget;
+
+    /// <summary>Times this sequence gave up its cache to let others grow.</summary>
+    public int Preemptions { get; private set; }
+
+    /// <summary>Gives up the cache; the sequence waits to be readmitted and recomputes its tokens then.</summary>
+    public void Preempt()
+    {
+        Release();
+        PrefillTarget = _tokens.Count;
+        Preemptions++;
+    }
 
     public int MaxTotalTokens { get; init; }
 

@@ -14,6 +14,7 @@ public static class ServingMetricNames
     public const string GenerationTokens = "elastic_generation_tokens_total";
     public const string Requests = "elastic_requests_total";
     public const string ExpertTokens = "elastic_expert_tokens_total";
+    public const string Preemptions = "elastic_num_preemptions_total";
 
     // Elastic's own: what disaggregation and expert parallelism move between silos.
     public const string KvTransferBytes = "elastic_kv_transfer_bytes_total";

@@ -32,6 +32,7 @@ public sealed class ServingMetrics
     private readonly Counter _promptTokens;
     private readonly Counter _generationTokens;
     private readonly Counter _requests;
+    private readonly Counter _preemptions;
 
     public ServingMetrics(CollectorRegistry registry)
     {
@@ -54,6 +55,8 @@ public sealed class ServingMetrics
         _generationTokens = factory.CreateCounter(ServingMetricNames.GenerationTokens, "Tokens generated.");
         _requests = factory.CreateCounter(ServingMetricNames.Requests,
             "Finished sequences by finish reason (stop, length, abort), and refused requests by HTTP status (400, 404, 500, 503).", "status");
+        _preemptions = factory.CreateCounter(ServingMetricNames.Preemptions,
+            "Sequences that gave up their KV cache so that older ones could grow; each recomputes its tokens when readmitted.");
         ExpertTokens = factory.CreateCounter(ServingMetricNames.ExpertTokens, "Token-to-expert assignments by MoE layer, expert and shard.",
             "layer", "expert", "shard");
     }
@@ -69,6 +72,7 @@ public sealed class ServingMetrics
         _running.Set(stats.Running);
         _waiting.Set(stats.Waiting);
         _kvCacheUsage.Set(stats.KvCacheUsage);
+        _preemptions.IncTo(stats.Preemptions);
     }
 
     /// <summary>Refreshes the engine gauges from <paramref name="stats"/> on every scrape, so they are never stale.</summary>

@@ -170,6 +170,72 @@ public sealed class InferenceEngineTests : IClassFixture<InferenceEngineTests.Fi
     }
 
     [Fact]
+    public void Admission_ReservesAsSequencesGrow_NotTheirWholeMaxTokens()
+    {
+        var bytesPerToken = _tiny.Config.KvBytesPerToken;
+        using var engine = NewEngine(new EngineOptions { KvCacheBytes = bytesPerToken * 150 });
+        // Each may reach 6 + 100 tokens; reserving that up front would admit one at a time.
+        engine.Submit(Request(_tiny.RandomTokens(6, 11), maxTokens: 100));
+        engine.Submit(Request(_tiny.RandomTokens(6, 12), maxTokens: 100));
+
+        engine.Step();
+
+        Assert.Equal(2, engine.Stats.Running);
+        Assert.Equal(2 * (6 + Scheduler.ReserveAhead), engine.KvCache.ReservedTokens);
+    }
+
+    [Fact]
+    public void Preemption_BudgetShortAsSequencesGrow_NewestRecomputesAndEveryOutputMatchesRunningAlone()
+    {
+        var bytesPerToken = _tiny.Config.KvBytesPerToken;
+        var prompts = Enumerable.Range(0, 3).Select(i => _tiny.RandomTokens(6 + i, 20 + i)).ToArray();
+        var alone = prompts.Select(p =>
+        {
+            using var solo = NewEngine();
+            var id = solo.Submit(Request(p, maxTokens: 100));
+            return Tokens(RunToCompletion(solo)[id]);
+        }).ToArray();
+
+        // 150 tokens hold two sequences' first reservations (prompt + 64) but not their growth to ~106 each.
+        using var engine = NewEngine(new EngineOptions { KvCacheBytes = bytesPerToken * 150 });
+        var ids = prompts.Select(p => engine.Submit(Request(p, maxTokens: 100))).ToArray();
+        var outputs = RunToCompletion(engine);
+
+        Assert.True(engine.Stats.Preemptions > 0, "the budget was never short: the test does not exercise preemption");
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Assert.Equal(alone[i], Tokens(outputs[ids[i]]));
+            Assert.Equal(FinishReason.Length, outputs[ids[i]][^1].Finish);
+        }
+
+        Assert.Equal(0, engine.KvCache.ReservedTokens);
+        Assert.Equal(0, engine.KvCache.AllocatedBytes);
+        Assert.False(engine.HasWork);
+    }
+
+    [Fact]
+    public void Preemption_SeededSampling_ContinuesTheSameDraws()
+    {
+        var bytesPerToken = _tiny.Config.KvBytesPerToken;
+        var prompts = Enumerable.Range(0, 3).Select(i => _tiny.RandomTokens(5, 40 + i)).ToArray();
+        int[] Run(long budgetTokens)
+        {
+            using var engine = NewEngine(new EngineOptions { KvCacheBytes = bytesPerToken * budgetTokens });
+            var ids = prompts.Select((p, i) => engine.Submit(Request(p, maxTokens: 90, temperature: 0.9f, seed: 100 + i))).ToArray();
+            var outputs = RunToCompletion(engine);
+            Assert.Equal(0, engine.KvCache.ReservedTokens);
+            return [.. ids.SelectMany(id => Tokens(outputs[id])), (int)engine.Stats.Preemptions];
+        }
+
+        var roomy = Run(4096);
+        var tight = Run(140);
+
+        Assert.Equal(0, roomy[^1]);
+        Assert.True(tight[^1] > 0, "no preemption happened");
+        Assert.Equal(roomy[..^1], tight[..^1]);
+    }
+
+    [Fact]
     public void Submit_WaitingQueueFull_ThrowsOverloaded()
     {
         using var engine = NewEngine(new EngineOptions { MaxRunningSequences = 1, MaxWaitingSequences = 1 });

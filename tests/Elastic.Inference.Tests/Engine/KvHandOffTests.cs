@@ -33,6 +33,31 @@ public sealed class KvHandOffTests(KvHandOffTests.Fixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void HandOff_PreemptedWhileDecoding_RecomputesLocallyAndMatches()
+    {
+        var prompts = Enumerable.Range(0, 3).Select(i => _tiny.RandomTokens(7, 60 + i)).ToArray();
+        var local = prompts.Select(p => Tokens(Run(NewEngine(), Request(p, maxTokens: 100)))).ToArray();
+        var handOffs = prompts.Select(p =>
+        {
+            var prefill = Run(NewEngine(), Request(p, maxTokens: 1) with { ExportKvCache = true }).Single();
+            return new PrefillHandOff(prefill.KvCache!, prefill.Token!);
+        }).ToArray();
+
+        // Room for the three imports' first reservations but not for all of them to grow to 107 tokens.
+        using var decode = new InferenceEngine(_tiny.Model.Transformer, _tiny.Model.Experts, new EngineOptions { KvCacheBytes = _tiny.Config.KvBytesPerToken * 220 });
+        var ids = prompts.Select((p, i) => decode.Submit(Request(p, maxTokens: 100) with { Prefilled = handOffs[i] })).ToArray();
+        var outputs = RunToCompletion(decode);
+
+        Assert.True(decode.Stats.Preemptions > 0, "no preemption happened");
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Assert.Equal(local[i], Tokens(outputs[ids[i]]));
+        }
+
+        Assert.Equal(0, decode.KvCache.ReservedTokens);
+    }
+
+    [Fact]
     public void Export_PayloadIsTwoLayersKvHeadsHeadDimFloatsPerToken()
     {
         var prompt = _tiny.RandomTokens(7, 4);

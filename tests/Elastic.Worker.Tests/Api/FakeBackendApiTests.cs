@@ -273,6 +273,7 @@ public sealed class FakeBackendApiTests : IAsyncLifetime
             ServingMetricNames.TimeToFirstToken, ServingMetricNames.InterTokenLatency, ServingMetricNames.EndToEndLatency,
             ServingMetricNames.QueueTime, ServingMetricNames.PromptTokens, ServingMetricNames.GenerationTokens,
             ServingMetricNames.RequestsRunning, ServingMetricNames.RequestsWaiting, ServingMetricNames.KvCacheUsage,
+            ServingMetricNames.Preemptions,
         })
         {
             Assert.Contains("# TYPE " + name, text, StringComparison.Ordinal);
