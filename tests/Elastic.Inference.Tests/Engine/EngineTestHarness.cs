@@ -26,6 +26,14 @@ internal static class EngineTestHarness
         return outputs;
     }
 
+    /// <summary>No sequence left and every KV reservation and cache byte returned.</summary>
+    public static void AssertEverythingFreed(InferenceEngine engine)
+    {
+        Assert.Equal(0, engine.KvCache.ReservedTokens);
+        Assert.Equal(0, engine.KvCache.AllocatedBytes);
+        Assert.False(engine.HasWork);
+    }
+
     public static int[] Tokens(IEnumerable<SequenceOutput> outputs) =>
         outputs.Where(o => o.Token is not null).Select(o => o.Token!.TokenId).ToArray();
 

@@ -113,8 +113,7 @@ public sealed class InferenceEngineTests : IClassFixture<InferenceEngineTests.Fi
         Assert.Equal(3, outputs.Count);
         Assert.Equal(FinishReason.Length, outputs[^1].Finish);
         Assert.All(outputs.SkipLast(1), o => Assert.Null(o.Finish));
-        Assert.Equal(0, engine.KvCache.ReservedTokens);
-        Assert.Equal(0, engine.KvCache.AllocatedBytes);
+        AssertEverythingFreed(engine);
     }
 
     [Fact]
@@ -146,9 +145,7 @@ public sealed class InferenceEngineTests : IClassFixture<InferenceEngineTests.Fi
         var outputs = engine.Step();
 
         Assert.Contains(outputs, o => o.SequenceId == id && o.Finish == FinishReason.Abort);
-        Assert.Equal(0, engine.KvCache.ReservedTokens);
-        Assert.Equal(0, engine.KvCache.AllocatedBytes);
-        Assert.False(engine.HasWork);
+        AssertEverythingFreed(engine);
     }
 
     [Fact]
@@ -208,9 +205,7 @@ public sealed class InferenceEngineTests : IClassFixture<InferenceEngineTests.Fi
             Assert.Equal(FinishReason.Length, outputs[ids[i]][^1].Finish);
         }
 
-        Assert.Equal(0, engine.KvCache.ReservedTokens);
-        Assert.Equal(0, engine.KvCache.AllocatedBytes);
-        Assert.False(engine.HasWork);
+        AssertEverythingFreed(engine);
     }
 
     [Fact]

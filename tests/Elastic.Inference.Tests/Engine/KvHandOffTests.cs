@@ -28,8 +28,7 @@ public sealed class KvHandOffTests(KvHandOffTests.Fixture fixture) : IClassFixtu
         Assert.Equal(Tokens(local), Tokens(handed));
         Assert.Equal(local[0].Token!.Logprob, handed[0].Token!.Logprob);
         Assert.Equal(FinishReason.Length, handed[^1].Finish);
-        Assert.Equal(0, decode.KvCache.ReservedTokens);
-        Assert.Equal(0, decode.KvCache.AllocatedBytes);
+        AssertEverythingFreed(decode);
     }
 
     [Fact]
@@ -54,7 +53,7 @@ public sealed class KvHandOffTests(KvHandOffTests.Fixture fixture) : IClassFixtu
             Assert.Equal(local[i], Tokens(outputs[ids[i]]));
         }
 
-        Assert.Equal(0, decode.KvCache.ReservedTokens);
+        AssertEverythingFreed(decode);
     }
 
     [Fact]
