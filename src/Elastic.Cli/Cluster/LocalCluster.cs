@@ -29,13 +29,36 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>The running processes in start order (redis first).</summary>
     public IReadOnlyList<ChildProcess> Processes => _started;
 
+    /// <summary>
+    /// Runs redis-server ("$@") and stops it when told (SIGTERM: <c>elastic up</c> stops it last) or when
+    /// <c>elastic up</c> is gone without stopping it: our end of its stdin pipe closes even on SIGKILL, so <c>cat</c>
+    /// sees end of file. Then it waits 60 s before stopping redis, because the workers (which watch up through
+    /// ELASTIC_PARENT_PID) leave the cluster through redis and hang without it. fd 3 keeps the pipe (a background
+    /// command's stdin is /dev/null in sh); helpers write nowhere, so up's readers of our output see its end.
+    /// </summary>
+    private const string RedisWatchdog = """
+        exec 3<&0
+        "$@" &
+        server=$!
+        trap 'kill "$reader" "$pause" 2>/dev/null; kill -TERM "$server" 2>/dev/null; wait "$server"; exit 0' TERM INT
+        cat <&3 >/dev/null 2>&1 &
+        reader=$!
+        wait "$reader"
+        sleep 60 >/dev/null 2>&1 &
+        pause=$!
+        wait "$pause"
+        kill -TERM "$server" 2>/dev/null
+        wait "$server"
+        """;
+
     /// <summary>Starts redis-server on <paramref name="port"/> (loopback only, nothing persisted).</summary>
     public async Task StartRedisAsync(int port, CancellationToken cancellationToken)
     {
         var redis = FindOnPath("redis-server")
             ?? throw new ArgumentException("redis-server was not found on PATH; install it (Debian: apt-get install redis-server) or run the processes yourself with --cluster");
         _redisDirectory = Directory.CreateTempSubdirectory("elastic-redis-").FullName;
-        var child = Track(ChildProcess.Start("redis", redis, ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _redisDirectory]));
+        var child = Track(ChildProcess.Start("redis", "/bin/sh",
+            ["-c", RedisWatchdog, "redis-watchdog", redis, "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _redisDirectory]));
         var clock = Stopwatch.StartNew();
         while (!await PingRedisAsync(port, cancellationToken).ConfigureAwait(false))
         {

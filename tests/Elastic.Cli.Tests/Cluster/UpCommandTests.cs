@@ -72,6 +72,28 @@ public sealed partial class UpCommandTests
         Assert.Contains("[up] redis stopped", up.Log, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Up_KilledOutright_LeavesNoProcessBehind_RedisIncluded()
+    {
+        using var dir = new TempDirectory();
+        TinyServedCheckpoint.Write(dir.Path);
+        await using var up = await UpProcess.StartAsync("--model", dir.Path, "--topology", "all-in-one");
+        var children = up.Children.ToDictionary(c => c.Key, c => c.Value.Pid);
+        Assert.Contains("redis", children.Keys);
+
+        up.KillUp();
+
+        // Workers watch ELASTIC_PARENT_PID; redis-server's watchdog sees its stdin pipe from up close and stops redis
+        // 60 s later, once the workers have left the cluster through it.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (children.Values.Any(UpProcess.IsRunning) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.All(children, c => Assert.False(UpProcess.IsRunning(c.Value), $"{c.Key} (pid {c.Value}) still runs 120 s after elastic up was killed"));
+    }
+
     private static async Task<List<string>> AnswersAsync(string baseUrl, string model)
     {
         var answers = new List<string>();

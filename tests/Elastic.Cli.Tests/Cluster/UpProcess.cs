@@ -92,6 +92,13 @@ internal sealed partial class UpProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL to <c>elastic up</c> itself (no chance to stop its children).</summary>
+    public void KillUp()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     /// <summary>SIGTERM to <c>elastic up</c>; returns its exit code once it and every child are gone.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
