@@ -8,8 +8,9 @@ namespace Elastic.Worker.Hosting;
 
 /// <summary>
 /// Graceful stop of a worker: before anything stops it turns the worker to draining (/readyz 503, /load reports
-/// <c>draining</c>, so gateways stop routing to it) and waits until its in-flight API requests have finished, at most
-/// <see cref="WorkerOptions.DrainTimeout"/>. Only then do Kestrel and the silo stop.
+/// <c>draining</c>, so gateways stop routing to it) and waits until its in-flight API requests have finished and none
+/// has come or gone for <see cref="RoutingGrace"/>, at most <see cref="WorkerOptions.DrainTimeout"/>. Only then do
+/// Kestrel and the silo stop.
 /// </summary>
 public sealed partial class WorkerDrain(IOptions<WorkerOptions> options, TimeProvider time, ILogger<WorkerDrain> logger) : IHostedLifecycleService
 {
@@ -17,6 +18,7 @@ public sealed partial class WorkerDrain(IOptions<WorkerOptions> options, TimePro
     public static readonly TimeSpan RoutingGrace = TimeSpan.FromSeconds(1);
 
     private int _inFlight;
+    private long _lastActivity;
     private volatile bool _draining;
 
     /// <summary>True once the worker began stopping.</summary>
@@ -30,12 +32,14 @@ public sealed partial class WorkerDrain(IOptions<WorkerOptions> options, TimePro
     {
         ArgumentNullException.ThrowIfNull(next);
         Interlocked.Increment(ref _inFlight);
+        Volatile.Write(ref _lastActivity, time.GetTimestamp());
         try
         {
             await next(context).ConfigureAwait(false);
         }
         finally
         {
+            Volatile.Write(ref _lastActivity, time.GetTimestamp());
             Interlocked.Decrement(ref _inFlight);
         }
     }
@@ -48,7 +52,9 @@ public sealed partial class WorkerDrain(IOptions<WorkerOptions> options, TimePro
         LogDraining(logger, InFlight, timeout.TotalSeconds);
         try
         {
-            while (clock.Elapsed < timeout && (clock.Elapsed < RoutingGrace || InFlight > 0))
+            // Done when nothing is in flight and nothing arrived or ended for a routing grace: a gateway whose view is a
+            // poll old may still send a request after the last one here ended, and it must not meet a stopping engine.
+            while (clock.Elapsed < timeout && (clock.Elapsed < RoutingGrace || InFlight > 0 || time.GetElapsedTime(Volatile.Read(ref _lastActivity)) < RoutingGrace))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
             }
