@@ -3,7 +3,10 @@ using Elastic.Inference.Tests.TestCheckpoints;
 
 namespace Elastic.Cli.Tests.Bench;
 
+// Saturates the cores (bandwidth and compute probes, decode runs): run apart from the cluster tests, which under that
+// load miss membership probes and see a silo voted dead.
 [Trait("Category", "E2E")]
+[Collection(ServingProcesses.Name)]
 public sealed class EngineBenchCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
