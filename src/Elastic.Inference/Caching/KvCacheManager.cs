@@ -48,24 +48,13 @@ public sealed class KvCacheManager
     /// <summary>Reserved share of the budget, 0..1 (what <c>kv_cache_usage_perc</c> reports).</summary>
     public double Usage => CapacityTokens == 0 ? 0 : (double)ReservedTokens / CapacityTokens;
 
-    /// <summary>Creates a cache for a sequence that may grow to <paramref name="maxTokens"/>, or null if the budget cannot take it now.</summary>
-    public SequenceKvCache? TryAllocate(int maxTokens)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxTokens);
-        lock (_gate)
-        {
-            if (_reservedTokens + maxTokens > CapacityTokens)
-            {
-                return null;
-            }
+    /// <summary>
+    /// Creates a cache reserving <paramref name="tokens"/> of the budget (raised later with
+    /// <see cref="SequenceKvCache.TryReserve"/>), or null if the budget cannot take them now.
+    /// </summary>
+    public SequenceKvCache? TryAllocate(int tokens) => TryReserveMore(tokens) ? new SequenceKvCache(this, tokens) : null;
 
-            _reservedTokens += maxTokens;
-        }
-
-        return new SequenceKvCache(this, maxTokens);
-    }
-
-    /// <summary>Adds <paramref name="moreTokens"/> to a reservation if the budget can take them now; false otherwise.</summary>
+    /// <summary>Adds <paramref name="moreTokens"/> to the reserved total if the budget can take them now; false otherwise.</summary>
     internal bool TryReserveMore(int moreTokens)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(moreTokens);
