@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Elastic.Inference.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -132,7 +133,7 @@ public sealed class SequenceKvCache : IDisposable
             {
                 foreach (var buffer in (Tensor[])[_keys[l], _values[l]])
                 {
-                    var floats = buffer.narrow(1, 0, Length).contiguous().data<float>().ToArray();
+                    var floats = TensorCopy.ToArray<float>(buffer.narrow(1, 0, Length));
                     MemoryMarshal.AsBytes(floats.AsSpan()).CopyTo(blob.AsSpan(offset, size));
                     offset += size;
                 }

@@ -59,10 +59,14 @@ internal sealed class ComputePool
         }
     }
 
-    /// <summary>Runs job(0..parts-1) on the pool and the calling thread; returns when every part is done.</summary>
+    /// <summary>
+    /// Runs job(0..parts-1) on the pool and the calling thread; returns when every part is done. When another thread
+    /// holds the pool (two expert shard grains of one silo computing at once), the caller runs every part itself:
+    /// the workers are busy anyway, and queueing behind the other job would add a sleep and a wake-up.
+    /// </summary>
     public void Run(int parts, Action<int> job)
     {
-        if (_workers.Length == 0 || parts == 1)
+        if (_workers.Length == 0 || parts == 1 || !_runGate.TryEnter())
         {
             for (var p = 0; p < parts; p++)
             {
@@ -72,7 +76,7 @@ internal sealed class ComputePool
             return;
         }
 
-        lock (_runGate)
+        try
         {
             var item = new WorkItem(job, parts);
             Volatile.Write(ref _current, item);
@@ -89,6 +93,10 @@ internal sealed class ComputePool
             }
 
             item.ThrowIfFailed();
+        }
+        finally
+        {
+            _runGate.Exit();
         }
     }
 

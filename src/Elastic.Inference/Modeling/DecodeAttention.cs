@@ -72,19 +72,79 @@ internal static unsafe class DecodeAttention
             max = MathF.Max(max, s);
         }
 
-        var sum = 0f;
-        for (var j = 0; j < length; j++)
+        fixed (float* p = scores)
         {
-            var e = MathF.Exp(scores[j] - max);
-            scores[j] = e;
+            var sum = ExpInPlace(p, length, max);
+            WeightedSum(p, values, length, headDim, 1f / sum, result);
+        }
+    }
+
+    // p[j] = exp(p[j] - max), 16 at a time; returns the sum.
+    private static float ExpInPlace(float* p, int length, float max)
+    {
+        var shift = Vector512.Create(max);
+        var sums = Vector512<float>.Zero;
+        var j = 0;
+        for (; j + 16 <= length; j += 16)
+        {
+            var e = Vector512.Exp(Vector512.Load(p + j) - shift);
+            e.Store(p + j);
+            sums += e;
+        }
+
+        var sum = Vector512.Sum(sums);
+        for (; j < length; j++)
+        {
+            var e = MathF.Exp(p[j] - max);
+            p[j] = e;
             sum += e;
         }
 
-        new Span<float>(result, headDim).Clear();
-        var inverse = 1f / sum;
-        for (var j = 0; j < length; j++)
+        return sum;
+    }
+
+    // result = scale · Σj p[j] · values[j], accumulated in registers a block of the head at a time (a store and a
+    // reload of the result per key, as an axpy per key does, puts a store-to-load delay on every key).
+    private static void WeightedSum(float* p, float* values, int length, int headDim, float scale, float* result)
+    {
+        var d = 0;
+        for (; d + 32 <= headDim; d += 32)
         {
-            Axpy(scores[j] * inverse, values + ((long)j * headDim), result, headDim);
+            Vector512<float> a0 = default, a1 = default;
+            var v = values + d;
+            for (var j = 0; j < length; j++, v += headDim)
+            {
+                var w = Vector512.Create(p[j]);
+                a0 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v), a0);
+                a1 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v + 16), a1);
+            }
+
+            var k = Vector512.Create(scale);
+            (a0 * k).Store(result + d);
+            (a1 * k).Store(result + d + 16);
+        }
+
+        for (; d + 16 <= headDim; d += 16)
+        {
+            var a = Vector512<float>.Zero;
+            var v = values + d;
+            for (var j = 0; j < length; j++, v += headDim)
+            {
+                a = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), Vector512.Load(v), a);
+            }
+
+            (a * Vector512.Create(scale)).Store(result + d);
+        }
+
+        for (; d < headDim; d++)
+        {
+            var a = 0f;
+            for (var j = 0; j < length; j++)
+            {
+                a += p[j] * values[((long)j * headDim) + d];
+            }
+
+            result[d] = a * scale;
         }
     }
 
@@ -104,21 +164,6 @@ internal static unsafe class DecodeAttention
         }
 
         return s;
-    }
-
-    private static void Axpy(float alpha, float* x, float* y, int n)
-    {
-        var a = Vector512.Create(alpha);
-        var i = 0;
-        for (; i + 16 <= n; i += 16)
-        {
-            Vector512.FusedMultiplyAdd(a, Vector512.Load(x + i), Vector512.Load(y + i)).Store(y + i);
-        }
-
-        for (; i < n; i++)
-        {
-            y[i] += alpha * x[i];
-        }
     }
 
     private static void Copy(float* from, float* to, int n) => new Span<float>(from, n).CopyTo(new Span<float>(to, n));

@@ -159,7 +159,7 @@ internal sealed class DecoderLayer : IDisposable
             weights = weights / weights.sum([1L], keepdim: true);
         }
 
-        var routing = ExpertRouting.Create(_index, c.NumExperts, c.NumExpertsPerToken, ids.data<long>().ToArray(), weights.data<float>().ToArray());
+        var routing = ExpertRouting.Create(_index, c.NumExperts, c.NumExpertsPerToken, TensorCopy.ToArray<long>(ids), TensorCopy.ToArray<float>(weights));
         trace.OnLayerRouted(routing);
         var output = experts.Execute(h, routing);
         if (_sharedGate is not null)

@@ -173,7 +173,7 @@ public sealed partial class MoeTransformer : IDisposable
 
         var selected = rows.Count == x.shape[0] ? x : x.index_select(0, torch.tensor(rows.ToArray()));
         var logits = TensorMath.Linear(TensorMath.RmsNorm(selected, _finalNorm, Config.RmsNormEps), _lmHead).contiguous();
-        var all = logits.data<float>().ToArray();
+        var all = TensorCopy.ToArray<float>(logits);
         var vocab = Config.VocabSize;
         var at = 0;
         for (var i = 0; i < chunks.Count; i++)

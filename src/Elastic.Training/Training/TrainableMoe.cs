@@ -1,6 +1,7 @@
 using Elastic.Inference.Checkpoints;
 using Elastic.Inference.Configuration;
 using Elastic.Inference.Experts;
+using Elastic.Inference.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -96,7 +97,7 @@ internal sealed class TrainableMoe : nn.Module<Tensor, (Tensor Logits, Tensor Au
     private static (string, long[], float[]) Export(string name, Tensor tensor)
     {
         using var detached = tensor.detach().contiguous();
-        return (name, detached.shape, detached.data<float>().ToArray());
+        return (name, detached.shape, TensorCopy.ToArray<float>(detached));
     }
 
     private static (Tensor Cos, Tensor Sin) RopeTables(ModelConfig c)

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Experts;
+using Elastic.Inference.Modeling;
 using Elastic.Worker.Cluster;
 using Elastic.Worker.Metrics;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,9 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private readonly IPlacementDirectoryGrain _directory;
     private readonly ILogger _logger;
     private readonly TransferCounters? _transfers;
+
+    // Grain references by shard id: GetGrain resolves the interface type on every call (~1 % of the engine thread).
+    private readonly Dictionary<string, IExpertShardGrain> _shards = new(StringComparer.Ordinal);
     private Placement? _latest;
     private bool _directoryUnreachable;
     private Placement? _pinned;
@@ -82,7 +86,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         var output = new float[rows * width];
         if (routing.Groups.Count > 0)
         {
-            var input = hidden.contiguous().data<float>().ToArray();
+            var input = TensorCopy.ToArray<float>(hidden);
             var calls = Plan(placement, routing, input, width, skip: null);
             var failed = Complete(calls, output, width, _transfers);
             if (failed.Count > 0)
@@ -149,7 +153,12 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         foreach (var (shard, groups) in byShard)
         {
             var batch = BuildBatch(placement.Table.Version, routing, input, width, groups, out var globalRows);
-            var task = _grains.GetGrain<IExpertShardGrain>(shard).ComputeAsync(batch);
+            if (!_shards.TryGetValue(shard, out var grain))
+            {
+                _shards[shard] = grain = _grains.GetGrain<IExpertShardGrain>(shard);
+            }
+
+            var task = grain.ComputeAsync(batch);
             calls.Add(new ShardCall(shard, groups, globalRows, PayloadBytes(batch), task));
         }
 

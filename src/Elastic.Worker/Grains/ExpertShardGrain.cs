@@ -208,7 +208,7 @@ internal sealed partial class ExpertShardGrain(
             work[i] = (new ExpertGroup(weights[i].Key, Array.ConvertAll(a.Rows, r => (long)r), a.Weights), weights[i]);
         }
 
-        return LocalExpertExecutor.Run(x, work).data<float>().ToArray();
+        return TensorCopy.ToArray<float>(LocalExpertExecutor.Run(x, work));
     }
 
     private static (int Hidden, List<ExpertWeights> Loaded) LoadWeights(string directory, ExpertId[] experts)
