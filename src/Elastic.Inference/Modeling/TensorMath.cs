@@ -20,6 +20,11 @@ internal static class TensorMath
     /// <summary>RMSNorm over the last dimension, in fp32, as all supported families define it.</summary>
     public static Tensor RmsNorm(Tensor x, Tensor weight, float eps)
     {
+        if (SmallBatchRmsNorm.Applies(x, weight))
+        {
+            return SmallBatchRmsNorm.Forward(x, weight, eps);
+        }
+
         var variance = x.square().mean([-1L], keepdim: true);
         using var epsilon = eps.ToScalar();
         return x * variance.add_(epsilon).rsqrt() * weight;

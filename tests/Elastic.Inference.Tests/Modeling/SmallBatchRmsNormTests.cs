@@ -1,0 +1,69 @@
+using Elastic.Inference.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Elastic.Inference.Tests.Modeling;
+
+[Trait("Category", "Unit")]
+public sealed class SmallBatchRmsNormTests
+{
+    private const float Eps = 1e-5f;
+
+    [Theory]
+    [InlineData(37)]
+    [InlineData(1024)]
+    [InlineData(1027)]
+    public void Forward_Rows1ToMaxRows_MatchesLibtorchOps(int width)
+    {
+        TorchRuntime.EnsureConfigured();
+        using var scope = torch.NewDisposeScope();
+        var generator = torch.manual_seed(7);
+        var weight = torch.rand(width, generator: generator) + 0.5f;
+        foreach (var rows in new[] { 1, 2, 3, 17, 32, SmallBatchLinear.MaxRows })
+        {
+            var x = torch.randn(rows, width, generator: generator) * 3f;
+            Assert.True(SmallBatchRmsNorm.Applies(x, weight));
+
+            AssertClose(Reference(x, weight), SmallBatchRmsNorm.Forward(x, weight, Eps), $"{rows} rows × {width}");
+        }
+    }
+
+    [Fact]
+    public void Forward_NonContiguousRows_MatchesLibtorchOps()
+    {
+        TorchRuntime.EnsureConfigured();
+        using var scope = torch.NewDisposeScope();
+        var generator = torch.manual_seed(11);
+        var weight = torch.rand(64, generator: generator);
+        var x = torch.randn(64, 8, generator: generator).t();
+
+        Assert.False(x.is_contiguous());
+        AssertClose(Reference(x, weight), SmallBatchRmsNorm.Forward(x, weight, Eps), "transposed input");
+    }
+
+    [Fact]
+    public void TensorMath_RmsNorm_TakesTheKernelOnlyForDecodeSizedRows()
+    {
+        TorchRuntime.EnsureConfigured();
+        using var scope = torch.NewDisposeScope();
+        var weight = torch.ones(16);
+
+        Assert.False(SmallBatchRmsNorm.Applies(torch.ones(SmallBatchLinear.MaxRows + 1, 16), weight));
+        Assert.False(SmallBatchRmsNorm.Applies(torch.ones(4, 2, 8), torch.ones(8)));
+        Assert.False(SmallBatchRmsNorm.Applies(torch.ones(4, 16), torch.ones(8)));
+
+        // Prefill-sized inputs still get the same numbers through the libtorch ops.
+        var prefill = torch.randn(SmallBatchLinear.MaxRows + 5, 16, generator: torch.manual_seed(3));
+        AssertClose(Reference(prefill, weight), TensorMath.RmsNorm(prefill, weight, Eps), "prefill rows");
+    }
+
+    private static Tensor Reference(Tensor x, Tensor weight) =>
+        x * x.square().mean([-1L], keepdim: true).add(Eps).rsqrt() * weight;
+
+    private static void AssertClose(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        var difference = (expected - actual).abs().max().item<float>();
+        Assert.True(difference <= 1e-5f, $"{what}: max |difference| {difference}");
+    }
+}
