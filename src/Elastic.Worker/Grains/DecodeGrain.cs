@@ -58,7 +58,17 @@ internal sealed partial class DecodeGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         var code = reason.ReasonCode.ToString();
-        LogDeactivating(_logger, code, reason.Description);
+        var stats = _loop?.Engine.Stats;
+        if (stats is { Running: > 0 } or { Waiting: > 0 })
+        {
+            // Requests will end with "the engine stopped": say why, where operators (and test logs) look for problems.
+            LogDeactivatingBusy(_logger, stats.Running, stats.Waiting, code, reason.Description);
+        }
+        else
+        {
+            LogDeactivating(_logger, code, reason.Description);
+        }
+
         return DisposeAsync().AsTask();
     }
 
@@ -95,6 +105,9 @@ internal sealed partial class DecodeGrain(
 
     [LoggerMessage(EventId = 2241, Level = LogLevel.Information, Message = "Decode engine stopping: grain deactivated ({Reason}: {Description})")]
     private static partial void LogDeactivating(ILogger logger, string reason, string description);
+
+    [LoggerMessage(EventId = 2242, Level = LogLevel.Warning, Message = "Decode engine stopping with {Running} running and {Waiting} waiting requests: grain deactivated ({Reason}: {Description})")]
+    private static partial void LogDeactivatingBusy(ILogger logger, int running, int waiting, string reason, string description);
 
     [LoggerMessage(EventId = 2240, Level = LogLevel.Information, Message = "Decode engine for {Model} active: experts {ExpertExecution}, KV cache {KvMb:F0} MiB")]
     private static partial void LogActivated(ILogger logger, string model, ExpertExecution expertExecution, double kvMb);
