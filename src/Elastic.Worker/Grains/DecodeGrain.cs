@@ -19,8 +19,11 @@ namespace Elastic.Worker.Grains;
 /// A stateless worker (one activation, on the calling silo) rather than a directory-registered grain: only its own
 /// silo calls it, and an activation registered in the grain directory is deactivated by Orleans when the silo
 /// holding its directory entry leaves the cluster, which would end every running request on a healthy decoder.
+/// Idle removal is off: Orleans deactivates a stateless worker that received no calls for a while ("Worker
+/// deactivated due to inactivity", despite [KeepAlive]), and this grain gets calls only when requests arrive, so a
+/// decoder busy with long generations and no new arrivals lost its engine mid-stream (the ClusterFaultTests flake).
 /// </summary>
-[StatelessWorker(1)]
+[StatelessWorker(1, removeIdleWorkers: false)]
 [KeepAlive]
 internal sealed partial class DecodeGrain(
     WorkerModel model,

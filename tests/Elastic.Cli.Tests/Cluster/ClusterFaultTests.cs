@@ -44,7 +44,7 @@ public sealed class ClusterFaultTests
             "a decoder runs requests\n" + up.Log);
         up.Signal(busy!, "TERM");
         var drained = await Task.WhenAll(streams).WaitAsync(NoHang);
-        Assert.All(drained, r => Assert.True(r.Succeeded && r.FinishReason == "length", $"{r}\n{up.Problems("decode-1")}\n{up.Problems("decode-2")}"));
+        Assert.All(drained, r => Assert.True(r.Succeeded && r.FinishReason == "length", $"{r} (SIGTERM went to {busy})\n{up.Problems("decode-1")}\n{up.Problems("decode-2")}"));
         await ClusterRequests.WaitForAsync(() => Task.FromResult(!UpProcess.IsRunning(up.Children[busy!].Pid)), TimeSpan.FromSeconds(60), busy + " exits");
         await ClusterRequests.WaitForAsync(async () => (int)(await ClusterRequests.GetJsonAsync(gateway + "/readyz"))["workers"]! == 1, TimeSpan.FromSeconds(60), "gateway drops " + busy);
         var next = await ClusterRequests.CompleteAsync(gateway, model, "1+1=", 8, stream: true);
