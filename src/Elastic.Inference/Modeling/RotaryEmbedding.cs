@@ -62,8 +62,7 @@ internal sealed class RotaryEmbedding : IDisposable
     // A decode step's few rows in one pass: as five libtorch ops per call (negate, concatenate, two multiplies, add),
     // the rotation of q and k cost more than the arithmetic by far (bench-M: 1.6 ms of a batch-32 step).
     private static bool AppliesFused(Tensor x, Tensor cos, Tensor sin) =>
-        x.dim() == 3 && x.shape[0] <= SmallBatchLinear.MaxRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU
-        && x.shape[2] % 2 == 0
+        x.dim() == 3 && SmallBatchLinear.IsDecodeSized(x) && x.shape[2] % 2 == 0
         && cos.is_contiguous() && sin.is_contiguous() && cos.dtype == ScalarType.Float32 && sin.dtype == ScalarType.Float32
         && cos.numel() == x.shape[0] * x.shape[2] && sin.numel() == cos.numel();
 

@@ -33,6 +33,13 @@ internal static unsafe class SmallBatchLinear
 
     public static bool Applies(Tensor x, Tensor weight) => x.dim() == 2 && x.shape[0] <= MaxRows && Supports(x, weight);
 
+    /// <summary>
+    /// Whether x is a decode step's worth of fp32 CPU rows (at most <see cref="MaxRows"/> along its first dimension):
+    /// the inputs the engine's own decode kernels (norm, rotary) take instead of chains of small libtorch ops.
+    /// </summary>
+    public static bool IsDecodeSized(Tensor x) =>
+        x.dim() >= 1 && x.shape[0] <= MaxRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
+
     /// <summary>Whether the kernel can take rows of x (any number of them, e.g. a subset gathered per expert) against weight.</summary>
     public static bool Supports(Tensor x, Tensor weight) =>
         x.dim() == 2 && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU

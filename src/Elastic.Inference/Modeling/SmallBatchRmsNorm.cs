@@ -13,7 +13,7 @@ internal static unsafe class SmallBatchRmsNorm
 {
     /// <summary>x [M, N] fp32 on the CPU with M ≤ <see cref="SmallBatchLinear.MaxRows"/> and weight [N] fp32.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
-        x.dim() == 2 && x.shape[0] <= SmallBatchLinear.MaxRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU
+        x.dim() == 2 && SmallBatchLinear.IsDecodeSized(x)
         && weight.dim() == 1 && weight.shape[0] == x.shape[1] && weight.dtype == ScalarType.Float32 && weight.is_contiguous();
 
     /// <summary>y = x · rsqrt(mean(x²) + eps) · weight, row by row, in fp32 (the same order of operations as the ops).</summary>

@@ -96,7 +96,8 @@ internal sealed class TrainableMoe : nn.Module<Tensor, (Tensor Logits, Tensor Au
 
     private static (string, long[], float[]) Export(string name, Tensor tensor)
     {
-        using var detached = tensor.detach().contiguous();
+        // TensorCopy makes a non-contiguous tensor contiguous itself.
+        using var detached = tensor.detach();
         return (name, detached.shape, TensorCopy.ToArray<float>(detached));
     }
 

@@ -7,6 +7,8 @@ namespace Elastic.Inference.Tests.Modeling;
 [Trait("Category", "Unit")]
 public sealed class RotaryEmbeddingTests
 {
+    private const float Tolerance = 1e-6f;
+
     [Theory]
     [InlineData(1, 4, 32)]
     [InlineData(32, 16, 64)]
@@ -21,7 +23,7 @@ public sealed class RotaryEmbeddingTests
         var (cos, sin) = rope.Gather(torch.randint(0, 512, [rows], generator: generator));
         var x = torch.randn(rows, heads, headDim, generator: generator);
 
-        AssertClose(Reference(x, cos, sin), RotaryEmbedding.Apply(x, cos, sin));
+        TensorAssert.Close(Reference(x, cos, sin), RotaryEmbedding.Apply(x, cos, sin), Tolerance, $"{rows} rows × {heads} heads × {headDim}");
     }
 
     [Fact]
@@ -37,7 +39,7 @@ public sealed class RotaryEmbeddingTests
 
         var y = RotaryEmbedding.Apply(q, cos, sin);
 
-        AssertClose(Reference(q, cos, sin), y);
+        TensorAssert.Close(Reference(q, cos, sin), y, Tolerance, "view of qkv");
         Assert.True(y.is_contiguous());
     }
 
@@ -46,12 +48,5 @@ public sealed class RotaryEmbeddingTests
         var half = x.shape[^1] / 2;
         var rotated = torch.cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
         return (x * cos) + (rotated * sin);
-    }
-
-    private static void AssertClose(Tensor expected, Tensor actual)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        var difference = (expected - actual).abs().max().item<float>();
-        Assert.True(difference <= 1e-6f, $"max |difference| {difference}");
     }
 }

@@ -8,6 +8,7 @@ namespace Elastic.Inference.Tests.Modeling;
 public sealed class SmallBatchRmsNormTests
 {
     private const float Eps = 1e-5f;
+    private const float Tolerance = 1e-5f;
 
     [Theory]
     [InlineData(37)]
@@ -24,7 +25,7 @@ public sealed class SmallBatchRmsNormTests
             var x = torch.randn(rows, width, generator: generator) * 3f;
             Assert.True(SmallBatchRmsNorm.Applies(x, weight));
 
-            AssertClose(Reference(x, weight), SmallBatchRmsNorm.Forward(x, weight, Eps), $"{rows} rows × {width}");
+            TensorAssert.Close(Reference(x, weight), SmallBatchRmsNorm.Forward(x, weight, Eps), Tolerance, $"{rows} rows × {width}");
         }
     }
 
@@ -38,7 +39,7 @@ public sealed class SmallBatchRmsNormTests
         var x = torch.randn(64, 8, generator: generator).t();
 
         Assert.False(x.is_contiguous());
-        AssertClose(Reference(x, weight), SmallBatchRmsNorm.Forward(x, weight, Eps), "transposed input");
+        TensorAssert.Close(Reference(x, weight), SmallBatchRmsNorm.Forward(x, weight, Eps), Tolerance, "transposed input");
     }
 
     [Fact]
@@ -54,16 +55,9 @@ public sealed class SmallBatchRmsNormTests
 
         // Prefill-sized inputs still get the same numbers through the libtorch ops.
         var prefill = torch.randn(SmallBatchLinear.MaxRows + 5, 16, generator: torch.manual_seed(3));
-        AssertClose(Reference(prefill, weight), TensorMath.RmsNorm(prefill, weight, Eps), "prefill rows");
+        TensorAssert.Close(Reference(prefill, weight), TensorMath.RmsNorm(prefill, weight, Eps), Tolerance, "prefill rows");
     }
 
     private static Tensor Reference(Tensor x, Tensor weight) =>
         x * x.square().mean([-1L], keepdim: true).add(Eps).rsqrt() * weight;
-
-    private static void AssertClose(Tensor expected, Tensor actual, string what)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        var difference = (expected - actual).abs().max().item<float>();
-        Assert.True(difference <= 1e-5f, $"{what}: max |difference| {difference}");
-    }
 }
