@@ -14,6 +14,7 @@ public sealed class ExpertWeights : IDisposable
         Key = key;
         GateUp = gateUp;
         Down = down;
+        SmallBatch = SwiGluWeights.TryCreate(gateUp, down, out var view) ? view : null;
     }
 
     public ExpertKey Key { get; }
@@ -21,6 +22,9 @@ public sealed class ExpertWeights : IDisposable
     public Tensor GateUp { get; }
 
     public Tensor Down { get; }
+
+    /// <summary>The small-batch kernel's view of the weights, checked once here; null when the kernel cannot take them.</summary>
+    internal SwiGluWeights? SmallBatch { get; }
 
     public long Bytes => (GateUp.numel() + Down.numel()) * sizeof(float);
 

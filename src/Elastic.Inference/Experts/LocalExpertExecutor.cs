@@ -43,15 +43,17 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
         ArgumentNullException.ThrowIfNull(work);
         var input = hidden.is_contiguous() ? hidden : hidden.contiguous();
         var totalRows = (int)input.shape[0];
+        var width = input.dim() == 2 ? (int)input.shape[1] : -1;
+        var rawInput = width > 0 && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU;
         var output = torch.zeros_like(input);
-        var small = new List<(ExpertGroup Group, ExpertWeights Weights)>(work.Count);
+        var small = new List<(ExpertGroup Group, SwiGluWeights Weights)>(work.Count);
         foreach (var (group, weights) in work)
         {
             // Each expert sees only its own rows: at batch 32 with 16 experts that is ~4 rows, where streaming the
             // weights once (the small-batch kernel) beats libtorch's GEMM by 3-5x; prefill's many rows go to GEMM.
-            if (group.Rows.Length <= SmallBatchLinear.MaxRows && SmallBatchSwiGlu.Supports(input, weights.GateUp, weights.Down))
+            if (rawInput && group.Rows.Length <= SmallBatchLinear.MaxRows && weights.SmallBatch is { } view && view.Hidden == width)
             {
-                small.Add((group, weights));
+                small.Add((group, view));
             }
             else
             {
@@ -61,7 +63,7 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
 
         if (small.Count > 0)
         {
-            AddSmallBatches(input, output, small);
+            AddSmallBatches(input, output, width, small);
         }
 
         return output;
@@ -73,9 +75,8 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
     /// of two per expert); otherwise each expert's matrices are split over the threads. The weighted sums are
     /// added in group order either way, so results do not depend on the thread count.
     /// </summary>
-    private static void AddSmallBatches(Tensor input, Tensor output, List<(ExpertGroup Group, ExpertWeights Weights)> small)
+    private static void AddSmallBatches(Tensor input, Tensor output, int h, List<(ExpertGroup Group, SwiGluWeights Weights)> small)
     {
-        var h = (int)input.shape[1];
         var offsets = new long[small.Count + 1];
         for (var g = 0; g < small.Count; g++)
         {
@@ -140,8 +141,8 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
         }
     }
 
-    private static void Compute((ExpertGroup Group, ExpertWeights Weights) small, float* gathered, float* result, bool parallel) =>
-        SmallBatchSwiGlu.Compute(gathered, small.Group.Rows.Length, small.Weights.GateUp, small.Weights.Down, result, parallel);
+    private static void Compute((ExpertGroup Group, SwiGluWeights Weights) small, float* gathered, float* result, bool parallel) =>
+        SmallBatchSwiGlu.Compute(gathered, small.Group.Rows.Length, small.Weights, result, parallel);
 
     private static void AddBatched(Tensor input, Tensor output, ExpertGroup group, ExpertWeights weights, int totalRows)
     {

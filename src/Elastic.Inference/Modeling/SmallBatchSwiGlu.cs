@@ -12,49 +12,48 @@ namespace Elastic.Inference.Modeling;
 /// </summary>
 internal static unsafe class SmallBatchSwiGlu
 {
-    public static bool Applies(Tensor x, Tensor gateUp, Tensor down) => x.dim() == 2 && x.shape[0] <= SmallBatchLinear.MaxRows && Supports(x, gateUp, down);
-
-    /// <summary>Whether the kernel can take rows of x (any number, e.g. those routed to one expert) against these weights.</summary>
-    public static bool Supports(Tensor x, Tensor gateUp, Tensor down) =>
-        SmallBatchLinear.Supports(x, gateUp) && down.dtype == ScalarType.Float32 && down.is_contiguous()
-        && gateUp.shape[0] == 2 * down.shape[1] && gateUp.shape[1] == x.shape[1] && down.shape[0] == x.shape[1];
+    public static bool Applies(Tensor x, Tensor gateUp, Tensor down) =>
+        x.dim() == 2 && x.shape[0] <= SmallBatchLinear.MaxRows && SmallBatchLinear.Supports(x, gateUp) && SwiGluWeights.TryCreate(gateUp, down, out var w) && w.Hidden == x.shape[1];
 
     /// <summary>x [M, H] → [M, H]; gateUp [2F, H] (gate rows first), down [H, F].</summary>
     public static Tensor Forward(Tensor x, Tensor gateUp, Tensor down)
     {
+        if (!SwiGluWeights.TryCreate(gateUp, down, out var weights))
+        {
+            throw new ArgumentException($"SwiGLU weights must be contiguous fp32 [2F, H] and [H, F]; got [{string.Join(", ", gateUp.shape)}] and [{string.Join(", ", down.shape)}]");
+        }
+
         var input = x.is_contiguous() ? x : x.contiguous();
         var m = (int)input.shape[0];
-        var y = torch.empty(m, down.shape[0]);
+        var y = torch.empty(m, weights.Hidden);
         fixed (byte* xp = input.bytes)
         fixed (byte* yp = y.bytes)
         {
-            Compute((float*)xp, m, gateUp, down, (float*)yp);
+            Compute((float*)xp, m, weights, (float*)yp);
         }
 
         return y;
     }
 
     /// <summary>y [M, H] = SwiGLU of x [M, H] (raw contiguous fp32 buffers); <paramref name="parallel"/> as in <see cref="SmallBatchLinear.Compute"/>.</summary>
-    public static void Compute(float* x, int m, Tensor gateUp, Tensor down, float* y, bool parallel = true)
+    public static void Compute(float* x, int m, SwiGluWeights weights, float* y, bool parallel = true)
     {
-        var hidden = (int)gateUp.shape[1];
-        var ffn = (int)down.shape[1];
+        var hidden = weights.Hidden;
+        var ffn = weights.Ffn;
         var scratch = ArrayPool<float>.Shared.Rent(m * 3 * ffn);
         try
         {
             fixed (float* s = scratch)
-            fixed (byte* gu = gateUp.bytes)
-            fixed (byte* dn = down.bytes)
             {
                 var gateUpOut = s;
                 var act = s + ((long)m * 2 * ffn);
-                SmallBatchLinear.Compute((float*)gu, x, gateUpOut, m, hidden, 2 * ffn, parallel);
+                SmallBatchLinear.Compute(weights.GateUp, x, gateUpOut, m, hidden, 2 * ffn, parallel);
                 for (var r = 0; r < m; r++)
                 {
                     SiluMul(gateUpOut + ((long)r * 2 * ffn), gateUpOut + ((long)r * 2 * ffn) + ffn, act + ((long)r * ffn), ffn);
                 }
 
-                SmallBatchLinear.Compute((float*)dn, act, y, m, ffn, hidden, parallel);
+                SmallBatchLinear.Compute(weights.Down, act, y, m, ffn, hidden, parallel);
             }
         }
         finally
@@ -79,6 +78,63 @@ internal static unsafe class SmallBatchSwiGlu
         {
             var g = gate[i];
             dst[i] = g / (1f + MathF.Exp(-g)) * up[i];
+        }
+    }
+}
+
+/// <summary>
+/// Raw view of one SwiGLU's weights for the small-batch kernel, checked once: an expert shard ran ~20 libtorch calls
+/// per expert and step (dtype, contiguity, shapes, data pointers) before this, a few percent of a 32-stream server.
+/// Valid while the tensors live; libtorch does not move a tensor's storage.
+/// </summary>
+internal readonly unsafe struct SwiGluWeights
+{
+    private SwiGluWeights(float* gateUp, float* down, int hidden, int ffn)
+    {
+        GateUp = gateUp;
+        Down = down;
+        Hidden = hidden;
+        Ffn = ffn;
+    }
+
+    /// <summary>gate and up rows, [2F, H].</summary>
+    public float* GateUp { get; }
+
+    /// <summary>[H, F].</summary>
+    public float* Down { get; }
+
+    public int Hidden { get; }
+
+    public int Ffn { get; }
+
+    /// <summary>The view, when both are contiguous fp32 CPU tensors shaped gateUp [2F, H] and down [H, F].</summary>
+    public static bool TryCreate(Tensor gateUp, Tensor down, out SwiGluWeights weights)
+    {
+        weights = default;
+        if (gateUp.dim() != 2 || down.dim() != 2
+            || gateUp.dtype != ScalarType.Float32 || down.dtype != ScalarType.Float32
+            || gateUp.device_type != DeviceType.CPU || down.device_type != DeviceType.CPU
+            || !gateUp.is_contiguous() || !down.is_contiguous())
+        {
+            return false;
+        }
+
+        var hidden = gateUp.shape[1];
+        var ffn = down.shape[1];
+        if (gateUp.shape[0] != 2 * ffn || down.shape[0] != hidden || hidden == 0 || ffn == 0)
+        {
+            return false;
+        }
+
+        weights = new SwiGluWeights(Address(gateUp), Address(down), (int)hidden, (int)ffn);
+        return true;
+    }
+
+    private static float* Address(Tensor t)
+    {
+        fixed (byte* p = t.bytes)
+        {
+            return (float*)p;
         }
     }
 }

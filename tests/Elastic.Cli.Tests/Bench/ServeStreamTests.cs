@@ -126,6 +126,36 @@ public sealed class ServeStreamTests
     }
 
     [Fact]
+    public async Task WarmUp_SendsItsOwnPromptsFirst_AndTheRunStillSendsTheSeededOnes()
+    {
+        var handler = new CannedSseHandler();
+        var settings = Settings() with { NumPrompts = 3, NumWarmups = 4, MaxConcurrency = 2, PromptMode = PromptMode.Ids, InputLength = 5 };
+        var runner = new ServeBenchRunner(new HttpClient(handler), settings, Quiet(), TimeProvider.System);
+
+        var failed = await runner.WarmUpAsync(CancellationToken.None);
+        var warmupBodies = handler.Bodies.ToList();
+        var (outcomes, _) = await runner.RunAsync(CancellationToken.None);
+
+        Assert.Equal(0, failed);
+        Assert.Equal(4, warmupBodies.Count);
+        Assert.InRange(handler.MaxInFlight, 1, 2);
+        Assert.Equal(3, outcomes.Count);
+        Assert.All(outcomes, o => Assert.True(o.Success));
+        var measuredBodies = handler.Bodies.Skip(4).ToList();
+        var planned = runner.Plan().Prompts.Select(p => runner.RequestBody(p)).ToList();
+        Assert.Equal(planned.Order(StringComparer.Ordinal), measuredBodies.Order(StringComparer.Ordinal));
+        Assert.Empty(warmupBodies.Intersect(planned));
+    }
+
+    [Fact]
+    public void Settings_NegativeWarmups_AreRejectedByName()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => (Settings() with { NumWarmups = -1 }).Validate());
+
+        Assert.Contains("--num-warmups", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_ServerErrors_CountAsFailedRequests()
     {
         var handler = new CannedSseHandler { Status = HttpStatusCode.ServiceUnavailable };
@@ -140,7 +170,7 @@ public sealed class ServeStreamTests
     [Fact]
     public void Command_ParsesVllmStyleOptions()
     {
-        var parse = ServeBenchCommand.Create().Parse("--num-prompts 10 --request-rate 2.5 --burstiness 0.5 --max-concurrency 4 --goodput ttft:500 tpot:50 --prompt-mode ids --json out.json");
+        var parse = ServeBenchCommand.Create().Parse("--num-prompts 10 --request-rate 2.5 --burstiness 0.5 --max-concurrency 4 --goodput ttft:500 tpot:50 --prompt-mode ids --num-warmups 8 --json out.json");
 
         Assert.Empty(parse.Errors);
         Assert.Equal(2.5, ServeBenchCommand.ParseRate("2.5"));

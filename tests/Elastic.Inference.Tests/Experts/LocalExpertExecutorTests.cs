@@ -12,17 +12,21 @@ public sealed class LocalExpertExecutorTests
     private const int Ffn = 29;
 
     [Theory]
-    [InlineData(3, 2)]
-    [InlineData(40, 2)] // 80 picks over 4 experts: above the small-batch kernel's rows for the whole step, below it per expert
-    [InlineData(150, 1)] // the first expert gets more rows than the kernel takes: libtorch GEMM for it, the kernel for the rest
-    public void Execute_MatchesPerRowWeightedSum(int rows, int topK)
+    [InlineData(3, 2, false)]
+    [InlineData(40, 2, false)] // 80 picks over 4 experts: above the small-batch kernel's rows for the whole step, below it per expert
+    [InlineData(150, 1, false)] // the first expert gets more rows than the kernel takes: libtorch GEMM for it, the kernel for the rest
+    [InlineData(12, 2, true)] // experts 1 and 3 hold transposed (strided) views the kernel cannot read: libtorch runs those
+    public void Execute_MatchesPerRowWeightedSum(int rows, int topK, bool stridedOddExperts)
     {
         TorchRuntime.EnsureConfigured();
         using var scope = torch.NewDisposeScope();
         var generator = new torch.Generator(seed: (ulong)(rows * 7 + topK));
         var experts = Enumerable.Range(0, 4)
-            .Select(e => new ExpertWeights(new ExpertKey(0, e), torch.randn([2 * Ffn, Hidden], generator: generator), torch.randn([Hidden, Ffn], generator: generator)))
+            .Select(e => stridedOddExperts && e % 2 == 1
+                ? new ExpertWeights(new ExpertKey(0, e), torch.randn([Hidden, 2 * Ffn], generator: generator).t(), torch.randn([Ffn, Hidden], generator: generator).t())
+                : new ExpertWeights(new ExpertKey(0, e), torch.randn([2 * Ffn, Hidden], generator: generator), torch.randn([Hidden, Ffn], generator: generator)))
             .ToArray();
+        Assert.All(experts, e => Assert.Equal(!(stridedOddExperts && e.Key.Expert % 2 == 1), e.SmallBatch.HasValue));
         using var executor = new LocalExpertExecutor(experts);
         var hidden = torch.randn([rows, Hidden], generator: generator);
         var random = new Random(rows);

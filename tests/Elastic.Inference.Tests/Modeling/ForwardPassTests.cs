@@ -91,6 +91,35 @@ public sealed class ForwardPassTests
     }
 
     [Fact]
+    public void DecodeStep_LongContextsSplitOverThreads_EqualsEachAlone()
+    {
+        using var tiny = new TinyModel(ModelFamily.Mixtral);
+        var manager = tiny.NewCacheManager();
+        const int sequences = 20;
+        const int length = 120;
+        var c = tiny.Config;
+        var floatsRead = (long)sequences * length * c.NumKvHeads * c.HeadDim * 2;
+        Assert.True(floatsRead >= DecodeAttention.SmallAttentionFloats, $"the step must read enough of the cache to split attention ({floatsRead} floats)");
+        var prompts = Enumerable.Range(0, sequences).Select(i => tiny.RandomTokens(length, 100 + i)).ToArray();
+        var caches = prompts.Select(p => manager.TryAllocate(p.Length)!).ToArray();
+        for (var i = 0; i < sequences; i++)
+        {
+            tiny.Model.Transformer.Forward([new ForwardChunk(i, caches[i], prompts[i][..^1], LogitsWanted.LastToken)], tiny.Model.Experts);
+        }
+
+        var step = tiny.Model.Transformer.Forward(
+            [.. Enumerable.Range(0, sequences).Select(i => new ForwardChunk(i, caches[i], prompts[i][^1..], LogitsWanted.LastToken))], tiny.Model.Experts);
+
+        var vocab = c.VocabSize;
+        for (var i = 0; i < sequences; i++)
+        {
+            AssertClose(tiny.FullLogits(prompts[i]).AsSpan((length - 1) * vocab, vocab).ToArray(), step[i]);
+            Assert.Equal(length, caches[i].Length);
+            caches[i].Dispose();
+        }
+    }
+
+    [Fact]
     public void Forward_TokenOutsideVocabulary_ThrowsNamingTheToken()
     {
         using var tiny = new TinyModel(ModelFamily.Mixtral);

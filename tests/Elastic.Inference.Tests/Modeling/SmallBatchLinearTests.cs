@@ -54,6 +54,24 @@ public sealed class SmallBatchLinearTests
         AssertClose(nn.functional.linear(x, weight), SmallBatchLinear.Forward(x, weight, null), "transposed input");
     }
 
+    [Fact]
+    public void SwiGluWeights_TakeOnlyContiguousFp32WeightsOfMatchingShapes()
+    {
+        TorchRuntime.EnsureConfigured();
+        using var scope = torch.NewDisposeScope();
+        var gateUp = torch.randn(2 * 6, 4);
+        var down = torch.randn(4, 6);
+
+        Assert.True(SwiGluWeights.TryCreate(gateUp, down, out var view));
+        Assert.Equal((4, 6), (view.Hidden, view.Ffn));
+        Assert.False(SwiGluWeights.TryCreate(torch.randn(4, 2 * 6).t(), down, out _), "strided gate/up");
+        Assert.False(SwiGluWeights.TryCreate(gateUp, torch.randn(6, 4).t(), out _), "strided down");
+        Assert.False(SwiGluWeights.TryCreate(gateUp.to(ScalarType.Float64), down, out _), "fp64");
+        Assert.False(SwiGluWeights.TryCreate(torch.randn(2 * 5, 4), down, out _), "gate/up rows not 2 × down's columns");
+        Assert.False(SwiGluWeights.TryCreate(gateUp, torch.randn(5, 6), out _), "down rows not the hidden size");
+        Assert.False(SwiGluWeights.TryCreate(gateUp.reshape(2, 6, 4), down, out _), "3-D gate/up");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -28,11 +28,12 @@ internal static class ServeBenchCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Bearer API key (default: $OPENAI_API_KEY)" };
         var goodput = new Option<string[]>("--goodput") { Description = "SLOs in ms for goodput, e.g. ttft:500 tpot:50 e2e:5000", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var timeout = new Option<double>("--timeout") { Description = "Seconds before one request counts as failed", DefaultValueFactory = _ => 600 };
+        var warmups = new Option<int>("--num-warmups") { Description = "Untimed requests sent first, at the same concurrency, so the measured run sees a warm client, server and connection pool", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
 
         var serve = new Command("serve", "Load an OpenAI-compatible server with streaming completions (in the manner of vLLM's benchmark_serving)")
         {
-            baseUrl, model, numPrompts, inputLen, outputLen, rangeRatio, rate, burstiness, maxConcurrency, seed, promptMode, vocab, ignoreEos, apiKey, goodput, timeout, json,
+            baseUrl, model, numPrompts, inputLen, outputLen, rangeRatio, rate, burstiness, maxConcurrency, seed, promptMode, vocab, ignoreEos, apiKey, goodput, timeout, warmups, json,
         };
         serve.SetAction((parse, cancellationToken) =>
         {
@@ -57,7 +58,8 @@ internal static class ServeBenchCommand
                 parse.GetValue(ignoreEos),
                 parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
                 GoodputSlo.Parse(parse.GetValue(goodput)!),
-                TimeSpan.FromSeconds(parse.GetValue(timeout)));
+                TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                parse.GetValue(warmups));
             settings.Validate();
             return RunAsync(settings, parse.GetValue(json), cancellationToken);
         });
@@ -84,6 +86,16 @@ internal static class ServeBenchCommand
             return 1;
         }
 
+        if (settings.NumWarmups > 0)
+        {
+            progress.Status($"Warming up with {settings.NumWarmups} requests (not timed)...");
+            var warmupFailures = await runner.WarmUpAsync(cancellationToken).ConfigureAwait(false);
+            if (warmupFailures > 0)
+            {
+                System.Console.Error.WriteLine($"warning: {warmupFailures} of {settings.NumWarmups} warm-up requests failed");
+            }
+        }
+
         var rateText = double.IsPositiveInfinity(settings.RequestRate) ? "inf" : settings.RequestRate.ToString("G4", CultureInfo.InvariantCulture);
         progress.Status($"Sending {settings.NumPrompts} requests: rate {rateText}/s, burstiness {settings.Burstiness}, max concurrency {settings.MaxConcurrency?.ToString(CultureInfo.InvariantCulture) ?? "none"}");
         var (outcomes, duration) = await runner.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -102,7 +114,7 @@ internal static class ServeBenchCommand
                 settings = new
                 {
                     baseUrl = settings.BaseUrl.ToString(), settings.Model, settings.NumPrompts, inputLen = settings.InputLength, outputLen = settings.OutputLength,
-                    settings.RangeRatio, requestRate = rateText, settings.Burstiness, settings.MaxConcurrency, settings.Seed,
+                    settings.RangeRatio, requestRate = rateText, settings.Burstiness, settings.MaxConcurrency, settings.Seed, settings.NumWarmups,
                     promptMode = settings.PromptMode == PromptMode.Ids ? "ids" : "words", settings.IgnoreEos, goodput = settings.Goodput.ToString(),
                 },
                 results = report,

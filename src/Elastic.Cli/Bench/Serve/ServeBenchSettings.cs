@@ -17,7 +17,8 @@ internal sealed record ServeBenchSettings(
     bool IgnoreEos,
     string? ApiKey,
     GoodputSlo Goodput,
-    TimeSpan RequestTimeout)
+    TimeSpan RequestTimeout,
+    int NumWarmups = 0)
 {
     public void Validate()
     {
@@ -34,6 +35,11 @@ internal sealed record ServeBenchSettings(
         if (!(RequestRate > 0) || !(Burstiness > 0) || double.IsInfinity(Burstiness))
         {
             throw new ArgumentException("--request-rate and --burstiness must be positive (--request-rate inf sends every request at once)");
+        }
+
+        if (NumWarmups < 0)
+        {
+            throw new ArgumentException("--num-warmups must be 0 or more");
         }
 
         if (MaxConcurrency is <= 0)
