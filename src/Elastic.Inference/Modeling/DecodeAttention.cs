@@ -6,60 +6,75 @@ using static TorchSharp.torch;
 namespace Elastic.Inference.Modeling;
 
 /// <summary>
-/// Attention for single-token (decode) chunks, straight over each sequence's KV cache: appends the new
-/// key/value and attends in one pass per (sequence, kv head). Doing this with tensor ops costs ~20 small
-/// libtorch calls per sequence and layer, which dominated 32-sequence decode steps.
+/// Attention for decode rows and short prompt chunks, straight over each sequence's KV cache: appends the chunk's
+/// keys/values and attends causally in one pass per (sequence, kv head). Doing this with tensor ops costs ~20 small
+/// libtorch calls per sequence and layer, which dominated 32-sequence decode steps, and prefilling 32 short prompts
+/// (a wave of new requests) cost the same per prompt.
 /// </summary>
 internal static unsafe class DecodeAttention
 {
+    /// <summary>
+    /// Longest chunk this kernel takes: its dot-product loops beat libtorch's ~20 calls per chunk for short prompts,
+    /// while a long prompt's attention is a real matrix product, which libtorch's GEMM does better.
+    /// </summary>
+    public const int MaxChunkTokens = 64;
+
     // Below this many cached floats read (~25 µs of work here) attention runs inline. It was 512 Ki floats, which kept
     // a 32-stream step of the default model (~400 Ki floats, ~150 µs a layer) on one core while the other idled:
     // perf found attention the engine thread's largest cost there, and the machine 24 % idle.
     internal const long SmallAttentionFloats = 64 << 10;
 
     /// <summary>
-    /// For each decode row r (a chunk of one token at row <c>rows[r]</c>): writes k/v of that row into the
-    /// cache at its current length and stores the attention output in <paramref name="output"/>[row].
-    /// q [T, heads, d], k and v [T, kvHeads, d] and output [T, heads·d] must be contiguous.
+    /// For each chunk (<c>Count</c> ≤ <see cref="MaxChunkTokens"/> tokens at rows <c>Row..Row+Count-1</c>): writes the
+    /// chunk's k/v into the cache from its current length on, and stores the causal attention output of every token in
+    /// <paramref name="output"/>. q [T, heads, d], k and v [T, kvHeads, d] and output [T, heads·d] must be contiguous.
     /// </summary>
-    public static void Run(Tensor q, Tensor k, Tensor v, Tensor output, IReadOnlyList<(int Row, SequenceKvCache Cache)> rows, int layer, int heads, int kvHeads, int headDim, float scale)
+    public static void Run(Tensor q, Tensor k, Tensor v, Tensor output, IReadOnlyList<(int Row, int Count, SequenceKvCache Cache)> chunks, int layer, int heads, int kvHeads, int headDim, float scale)
     {
         var groups = heads / kvHeads;
-        var capacities = new (nint Keys, nint Values, int Capacity, int Length)[rows.Count];
-        for (var i = 0; i < rows.Count; i++)
+        var caches = new (nint Keys, nint Values, int Capacity, int Length, int Row, int Count)[chunks.Count];
+        var floatsRead = 0L;
+        var longest = 0;
+        for (var i = 0; i < chunks.Count; i++)
         {
-            var cache = rows[i].Cache;
-            capacities[i] = (Address(cache.KeyBuffer(layer)), Address(cache.ValueBuffer(layer)), cache.Capacity, cache.Length);
+            var (row, count, cache) = chunks[i];
+            caches[i] = (Address(cache.KeyBuffer(layer)), Address(cache.ValueBuffer(layer)), cache.Capacity, cache.Length, row, count);
+            floatsRead += ((long)cache.Length * count) + ((long)count * (count + 1) / 2);
+            longest = Math.Max(longest, cache.Length + count);
         }
 
+        floatsRead *= kvHeads * headDim * 2;
         var qp = Address(q);
         var kp = Address(k);
         var vp = Address(v);
         var op = Address(output);
-        var work = rows.Count * kvHeads;
+        var work = chunks.Count * kvHeads;
 
         // Small attention (few sequences, short contexts) runs inline: splitting it saves less than a pool dispatch costs.
-        var floatsRead = capacities.Sum(c => (long)(c.Length + 1)) * kvHeads * headDim * 2;
         var parts = floatsRead < SmallAttentionFloats ? 1 : Math.Min(work, ComputePool.Shared.Threads * 4);
         ComputePool.Shared.Run(parts, part =>
         {
-            var scores = new float[capacities.Max(c => c.Length) + 1];
+            var scores = new float[longest];
             for (var w = (int)((long)work * part / parts); w < (int)((long)work * (part + 1) / parts); w++)
             {
-                var r = w / kvHeads;
                 var h = w % kvHeads;
-                var (keys, values, capacity, length) = capacities[r];
-                var row = rows[r].Row;
+                var (keys, values, capacity, length, row, count) = caches[w / kvHeads];
                 var kCache = (float*)keys + ((long)h * capacity * headDim);
                 var vCache = (float*)values + ((long)h * capacity * headDim);
-                Copy((float*)kp + ((((long)row * kvHeads) + h) * headDim), kCache + ((long)length * headDim), headDim);
-                Copy((float*)vp + ((((long)row * kvHeads) + h) * headDim), vCache + ((long)length * headDim), headDim);
-                for (var g = 0; g < groups; g++)
+                for (var t = 0; t < count; t++)
                 {
-                    var head = (h * groups) + g;
-                    var query = (float*)qp + ((((long)row * heads) + head) * headDim);
-                    var result = (float*)op + ((((long)row * heads) + head) * headDim);
-                    Attend(query, kCache, vCache, length + 1, headDim, scale, scores, result);
+                    Copy((float*)kp + (((((long)row + t) * kvHeads) + h) * headDim), kCache + ((long)(length + t) * headDim), headDim);
+                    Copy((float*)vp + (((((long)row + t) * kvHeads) + h) * headDim), vCache + ((long)(length + t) * headDim), headDim);
+                }
+
+                for (var t = 0; t < count; t++)
+                {
+                    for (var g = 0; g < groups; g++)
+                    {
+                        var head = (h * groups) + g;
+                        var at = ((((long)row + t) * heads) + head) * headDim;
+                        Attend((float*)qp + at, kCache, vCache, length + t + 1, headDim, scale, scores, (float*)op + at);
+                    }
                 }
             }
         });

@@ -176,14 +176,14 @@ internal sealed class DecoderLayer : IDisposable
         var c = _config;
         var rows = q.shape[0];
         var output = torch.empty(rows, c.QProjSize);
-        var decodeRows = new List<(int Row, SequenceKvCache Cache)>();
+        var shortChunks = new List<(int Row, int Count, SequenceKvCache Cache)>();
         var offset = 0;
         foreach (var chunk in chunks)
         {
             var n = chunk.Tokens.Length;
-            if (n == 1)
+            if (n <= DecodeAttention.MaxChunkTokens)
             {
-                decodeRows.Add((offset, chunk.Cache));
+                shortChunks.Add((offset, n, chunk.Cache));
             }
             else
             {
@@ -193,15 +193,15 @@ internal sealed class DecoderLayer : IDisposable
             offset += n;
         }
 
-        if (decodeRows.Count > 0)
+        if (shortChunks.Count > 0)
         {
-            DecodeAttention.Run(q.contiguous(), k.contiguous(), v.contiguous(), output, decodeRows, _index, c.NumHeads, c.NumKvHeads, c.HeadDim, _scale);
+            DecodeAttention.Run(q.contiguous(), k.contiguous(), v.contiguous(), output, shortChunks, _index, c.NumHeads, c.NumKvHeads, c.HeadDim, _scale);
         }
 
         return output;
     }
 
-    /// <summary>A multi-token chunk: appends its keys/values, then attends with a causal mask offset by what the cache held.</summary>
+    /// <summary>A long chunk: appends its keys/values, then attends with a causal mask offset by what the cache held.</summary>
     private Tensor AttendPrefill(Tensor q, Tensor k, Tensor v, SequenceKvCache cache)
     {
         var c = _config;

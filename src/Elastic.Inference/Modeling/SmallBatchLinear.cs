@@ -192,6 +192,31 @@ internal static unsafe class SmallBatchLinear
                 a33 = Vector512.FusedMultiplyAdd(u, v3, a33);
             }
 
+            if (Avx512F.IsSupported)
+            {
+                // All 16 sums in one transposing reduction (~45 shuffles and adds instead of 16 separate horizontal sums,
+                // ~130): with the default model's K = 128 those sums cost about as much as the tile's FMAs.
+                var sums = ReduceTile(
+                    Fold4(a00, a01, a02, a03), Fold4(a10, a11, a12, a13), Fold4(a20, a21, a22, a23), Fold4(a30, a31, a32, a33));
+                Store(row, m0, i, w0, x0, Avx512F.ExtractVector128(sums, 0));
+                if (count > 1)
+                {
+                    Store(row, m0 + 1, i, w0, x1, Avx512F.ExtractVector128(sums, 1));
+                }
+
+                if (count > 2)
+                {
+                    Store(row, m0 + 2, i, w0, x2, Avx512F.ExtractVector128(sums, 2));
+                }
+
+                if (count > 3)
+                {
+                    Store(row, m0 + 3, i, w0, x3, Avx512F.ExtractVector128(sums, 3));
+                }
+
+                return prefetched;
+            }
+
             Store(row, m0, i, w0, x0, Vector512.Sum(a00), Vector512.Sum(a10), Vector512.Sum(a20), Vector512.Sum(a30));
             if (count > 1)
             {
@@ -209,6 +234,38 @@ internal static unsafe class SmallBatchLinear
             }
 
             return prefetched;
+        }
+
+        // The four accumulators of one weight row (against input rows 0-3) folded to one vector whose 128-bit lane r
+        // holds four partial sums of input row r.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Fold4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+        {
+            var ab = Avx512F.Shuffle4x128(a, b, 0b01_00_01_00) + Avx512F.Shuffle4x128(a, b, 0b11_10_11_10);
+            var cd = Avx512F.Shuffle4x128(c, d, 0b01_00_01_00) + Avx512F.Shuffle4x128(c, d, 0b11_10_11_10);
+            return Avx512F.Shuffle4x128(ab, cd, 0b10_00_10_00) + Avx512F.Shuffle4x128(ab, cd, 0b11_01_11_01);
+        }
+
+        // Folded weight rows 0-3 → lane r = (w0·x_r, w1·x_r, w2·x_r, w3·x_r), i.e. y[m0 + r, row..row + 3].
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> ReduceTile(Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3)
+        {
+            var s01 = Avx512F.UnpackLow(v0, v1) + Avx512F.UnpackHigh(v0, v1);
+            var s23 = Avx512F.UnpackLow(v2, v3) + Avx512F.UnpackHigh(v2, v3);
+            return Avx512F.Shuffle(s01, s23, 0b01_00_01_00) + Avx512F.Shuffle(s01, s23, 0b11_10_11_10);
+        }
+
+        // Writes y[r, row..row+3] from the four sums of one input row.
+        private void Store(int row, int r, int from, float* w0, float* xr, Vector128<float> sums)
+        {
+            if (from == k)
+            {
+                sums.Store(y + ((long)r * n) + row);
+            }
+            else
+            {
+                Store(row, r, from, w0, xr, sums.GetElement(0), sums.GetElement(1), sums.GetElement(2), sums.GetElement(3));
+            }
         }
 
         // Writes y[r, row..row+3] from the tile's sums plus the scalar tail k[from..] (k not a multiple of 16).

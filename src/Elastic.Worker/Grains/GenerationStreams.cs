@@ -23,9 +23,7 @@ public sealed class GenerationStreams
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(sampling);
-        // The writer is the request's generation pump, a thread-pool task of its own (never the engine thread or a grain
-        // turn), so the endpoint's side runs on in the pump's turn: one thread-pool hop less per streamed token.
-        var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
+        var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var id = Guid.NewGuid();
         _pending[id] = new PendingGeneration(prompt, sampling, channel.Writer, cancellationToken);
         return (id, channel.Reader);

@@ -11,12 +11,25 @@ public sealed class ForwardPassTests
 
     public static TheoryData<ModelFamily> Families => [ModelFamily.Mixtral, ModelFamily.Qwen3Moe, ModelFamily.OlMoe, ModelFamily.Qwen2Moe];
 
+    /// <summary>Every family with a short prompt (the engine's chunk kernel) and a long one (libtorch's batched attention).</summary>
+    public static TheoryData<ModelFamily, int> FamiliesAndPromptLengths()
+    {
+        var data = new TheoryData<ModelFamily, int>();
+        foreach (var family in new[] { ModelFamily.Mixtral, ModelFamily.Qwen3Moe, ModelFamily.OlMoe, ModelFamily.Qwen2Moe })
+        {
+            data.Add(family, 13);
+            data.Add(family, DecodeAttention.MaxChunkTokens + 26);
+        }
+
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Families))]
-    public void Forward_AllFamilies_MatchesReferenceLogits(ModelFamily family)
+    [MemberData(nameof(FamiliesAndPromptLengths))]
+    public void Forward_AllFamilies_MatchesReferenceLogits(ModelFamily family, int promptTokens)
     {
         using var tiny = new TinyModel(family);
-        var tokens = tiny.RandomTokens(13, seed: 7);
+        var tokens = tiny.RandomTokens(promptTokens, seed: 7);
 
         var engine = tiny.FullLogits(tokens);
         var reference = tiny.Reference.Logits(tokens);
@@ -40,14 +53,16 @@ public sealed class ForwardPassTests
     public void IncrementalDecode_WithKvCache_EqualsFullRecomputation(ModelFamily family)
     {
         using var tiny = new TinyModel(family);
-        var tokens = tiny.RandomTokens(12, seed: 11);
+        // Longer than the chunk kernel takes, so the full pass and the prefix run libtorch's attention, the steps the kernel.
+        var tokens = tiny.RandomTokens(DecodeAttention.MaxChunkTokens + 8, seed: 11);
+        var prefix = DecodeAttention.MaxChunkTokens + 2;
         var full = tiny.FullLogits(tokens);
         var vocab = tiny.Config.VocabSize;
 
         using var cache = tiny.NewCacheManager().TryAllocate(tokens.Length)!;
-        var prefill = tiny.Model.Transformer.Forward([new ForwardChunk(1, cache, tokens[..5], LogitsWanted.LastToken)], tiny.Model.Experts)[0];
-        AssertClose(full.AsSpan(4 * vocab, vocab).ToArray(), prefill);
-        for (var i = 5; i < tokens.Length; i++)
+        var prefill = tiny.Model.Transformer.Forward([new ForwardChunk(1, cache, tokens[..prefix], LogitsWanted.LastToken)], tiny.Model.Experts)[0];
+        AssertClose(full.AsSpan((prefix - 1) * vocab, vocab).ToArray(), prefill);
+        for (var i = prefix; i < tokens.Length; i++)
         {
             var step = tiny.Model.Transformer.Forward([new ForwardChunk(1, cache, [tokens[i]], LogitsWanted.LastToken)], tiny.Model.Experts)[0];
             AssertClose(full.AsSpan(i * vocab, vocab).ToArray(), step);

@@ -13,8 +13,8 @@ public sealed class SmallBatchLinearTests
     {
         var data = new TheoryData<int, int, bool>();
         // Small (one thread) and above the parallel threshold (split over the compute pool); odd K and N
-        // exercise the vector tails and the uneven parts.
-        foreach (var (k, n) in new[] { (37, 13), (1027, 529) })
+        // exercise the vector tails and the uneven parts, K = 128 the tiles' whole-vector stores (no K tail).
+        foreach (var (k, n) in new[] { (37, 13), (128, 21), (1027, 529) })
         {
             data.Add(k, n, false);
             data.Add(k, n, true);
