@@ -107,7 +107,7 @@ public sealed class ServeStatsTests
     public void Table_ShowsEveryMetricAndGoodputWhenSlosAreGiven()
     {
         var slo = GoodputSlo.Parse(["ttft:500"]);
-        var report = BenchmarkReport.Compute([new RequestOutcome(true, 10, 5, 100, 500, [100, 100, 100, 100])], TimeSpan.FromSeconds(1), slo);
+        var report = BenchmarkReport.Compute([new RequestOutcome(true, 10, 5, 100, 500, [100, 100, 100, 100])], TimeSpan.FromSeconds(1), slo) with { ClientCpuCores = 0.4321 };
         var settings = new ServeBenchSettings(new Uri("http://x/"), "m", 1, 10, 5, 0, 1, 1, null, 0, PromptMode.Ids, 10, true, null, slo, TimeSpan.FromSeconds(1));
 
         var table = ServeBenchCommand.FormatTable(report, settings);
@@ -117,5 +117,8 @@ public sealed class ServeStatsTests
         {
             Assert.Contains(row, table, StringComparison.Ordinal);
         }
+
+        Assert.Matches(@"Client CPU used \(cores\):\s+0\.43", table);
+        Assert.DoesNotContain("Client CPU", ServeBenchCommand.FormatTable(report with { ClientCpuCores = null }, settings), StringComparison.Ordinal);
     }
 }

@@ -17,6 +17,12 @@ internal sealed record BenchmarkReport(
     LatencySummary ItlMs,
     LatencySummary E2eMs)
 {
+    /// <summary>
+    /// CPU the load generator itself used over the run, in cores (process CPU time ÷ wall time); null when not measured.
+    /// On a machine it shares with the server, that CPU is taken from the server.
+    /// </summary>
+    public double? ClientCpuCores { get; init; }
+
     /// <summary>Aggregates outcomes over the wall time of the run, vLLM's definitions throughout.</summary>
     public static BenchmarkReport Compute(IReadOnlyList<RequestOutcome> outcomes, TimeSpan duration, GoodputSlo slo)
     {

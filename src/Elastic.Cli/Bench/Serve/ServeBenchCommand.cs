@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Elastic.Cli.Console;
@@ -8,6 +9,10 @@ namespace Elastic.Cli.Bench.Serve;
 /// <summary><c>elastic bench serve</c>: load an OpenAI-compatible server and report TTFT, TPOT, ITL, E2E, throughput and goodput.</summary>
 internal static class ServeBenchCommand
 {
+    // Above this share of the machine's cores, the client's own CPU use is worth a warning (measured here: ~0.2-0.5 of
+    // 2 cores at 32 streams, including its JIT when not warmed up).
+    private const double ClientCpuWarningShare = 0.2;
+
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static Command Create()
@@ -98,10 +103,22 @@ internal static class ServeBenchCommand
 
         var rateText = double.IsPositiveInfinity(settings.RequestRate) ? "inf" : settings.RequestRate.ToString("G4", CultureInfo.InvariantCulture);
         progress.Status($"Sending {settings.NumPrompts} requests: rate {rateText}/s, burstiness {settings.Burstiness}, max concurrency {settings.MaxConcurrency?.ToString(CultureInfo.InvariantCulture) ?? "none"}");
+        using var self = Process.GetCurrentProcess();
+        var cpuBefore = self.TotalProcessorTime;
         var (outcomes, duration) = await runner.RunAsync(cancellationToken).ConfigureAwait(false);
-        var report = BenchmarkReport.Compute(outcomes, duration, settings.Goodput);
+        self.Refresh();
+        var report = BenchmarkReport.Compute(outcomes, duration, settings.Goodput) with
+        {
+            ClientCpuCores = (self.TotalProcessorTime - cpuBefore).TotalSeconds / Math.Max(duration.TotalSeconds, 1e-9),
+        };
 
         System.Console.Out.Write(FormatTable(report, settings));
+        if (report.ClientCpuCores > ClientCpuWarningShare * Environment.ProcessorCount)
+        {
+            System.Console.Error.WriteLine(
+                $"warning: this load generator used {report.ClientCpuCores:F2} of the machine's {Environment.ProcessorCount} cores; a server on the same machine lost that CPU (run the client elsewhere for the server's own figures)");
+        }
+
         foreach (var error in outcomes.Where(o => !o.Success).Select(o => o.Error).Distinct().Take(5))
         {
             System.Console.Error.WriteLine($"failed request: {error}");
@@ -149,6 +166,11 @@ internal static class ServeBenchCommand
 
         Num("Output token throughput (tok/s):", r.OutputTokenThroughput);
         Num("Total token throughput (tok/s):", r.TotalTokenThroughput);
+        if (r.ClientCpuCores is { } cores)
+        {
+            Num("Client CPU used (cores):", cores);
+        }
+
         Section("Time to First Token", "TTFT", r.TtftMs);
         Section("Time per Output Token (excl. 1st token)", "TPOT", r.TpotMs);
         Section("Inter-token Latency", "ITL", r.ItlMs);
