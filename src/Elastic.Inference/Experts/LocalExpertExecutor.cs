@@ -43,8 +43,8 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
         ArgumentNullException.ThrowIfNull(work);
         var input = hidden.is_contiguous() ? hidden : hidden.contiguous();
         var totalRows = (int)input.shape[0];
-        var width = input.dim() == 2 ? (int)input.shape[1] : -1;
-        var rawInput = width > 0 && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU;
+        var rawInput = SmallBatchLinear.TakesRows(input);
+        var width = rawInput ? (int)input.shape[1] : -1;
         var output = torch.zeros_like(input);
         var small = new List<(ExpertGroup Group, SwiGluWeights Weights)>(work.Count);
         foreach (var (group, weights) in work)

@@ -38,16 +38,16 @@ internal static unsafe class DecodeAttention
         for (var i = 0; i < chunks.Count; i++)
         {
             var (row, count, cache) = chunks[i];
-            caches[i] = (Address(cache.KeyBuffer(layer)), Address(cache.ValueBuffer(layer)), cache.Capacity, cache.Length, row, count);
+            caches[i] = ((nint)TensorData.Floats(cache.KeyBuffer(layer)), (nint)TensorData.Floats(cache.ValueBuffer(layer)), cache.Capacity, cache.Length, row, count);
             floatsRead += ((long)cache.Length * count) + ((long)count * (count + 1) / 2);
             longest = Math.Max(longest, cache.Length + count);
         }
 
         floatsRead *= kvHeads * headDim * 2;
-        var qp = Address(q);
-        var kp = Address(k);
-        var vp = Address(v);
-        var op = Address(output);
+        var qp = (nint)TensorData.Floats(q);
+        var kp = (nint)TensorData.Floats(k);
+        var vp = (nint)TensorData.Floats(v);
+        var op = (nint)TensorData.Floats(output);
         var work = chunks.Count * kvHeads;
 
         // Small attention (few sequences, short contexts) runs inline: splitting it saves less than a pool dispatch costs.
@@ -185,13 +185,4 @@ internal static unsafe class DecodeAttention
     }
 
     private static void Copy(float* from, float* to, int n) => new Span<float>(from, n).CopyTo(new Span<float>(to, n));
-
-    private static nint Address(Tensor t)
-    {
-        fixed (byte* p = t.bytes)
-        {
-            // libtorch owns the storage and does not move it; the tensor outlives this call.
-            return (nint)p;
-        }
-    }
 }

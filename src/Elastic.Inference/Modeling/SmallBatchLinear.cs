@@ -40,10 +40,12 @@ internal static unsafe class SmallBatchLinear
     public static bool IsDecodeSized(Tensor x) =>
         x.dim() >= 1 && x.shape[0] <= MaxRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
 
+    /// <summary>Whether x is a matrix of fp32 CPU rows, the input the engine's row kernels read (any number of rows).</summary>
+    public static bool TakesRows(Tensor x) => x.dim() == 2 && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
+
     /// <summary>Whether the kernel can take rows of x (any number of them, e.g. a subset gathered per expert) against weight.</summary>
     public static bool Supports(Tensor x, Tensor weight) =>
-        x.dim() == 2 && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU
-        && weight.dtype == ScalarType.Float32 && weight.is_contiguous();
+        TakesRows(x) && weight.dtype == ScalarType.Float32 && weight.is_contiguous();
 
     /// <summary>x [M, K] (M ≤ <see cref="MaxRows"/>), weight [N, K] contiguous, optional bias [N] → [M, N].</summary>
     public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,27 +13,30 @@ namespace Elastic.Inference.Modeling;
 /// </summary>
 internal static unsafe class SmallBatchSwiGlu
 {
-    public static bool Applies(Tensor x, Tensor gateUp, Tensor down) =>
-        x.dim() == 2 && x.shape[0] <= SmallBatchLinear.MaxRows && SmallBatchLinear.Supports(x, gateUp) && SwiGluWeights.TryCreate(gateUp, down, out var w) && w.Hidden == x.shape[1];
-
-    /// <summary>x [M, H] → [M, H]; gateUp [2F, H] (gate rows first), down [H, F].</summary>
-    public static Tensor Forward(Tensor x, Tensor gateUp, Tensor down)
+    /// <summary>
+    /// x [M, H] → [M, H] with gateUp [2F, H] (gate rows first) and down [H, F], when the kernel takes them: at most
+    /// <see cref="SmallBatchLinear.MaxRows"/> fp32 CPU rows and weights <see cref="SwiGluWeights"/> accepts. The weights
+    /// are checked once per call, here.
+    /// </summary>
+    public static bool TryForward(Tensor x, Tensor gateUp, Tensor down, [NotNullWhen(true)] out Tensor? y)
     {
-        if (!SwiGluWeights.TryCreate(gateUp, down, out var weights))
+        y = null;
+        if (!SmallBatchLinear.TakesRows(x) || x.shape[0] > SmallBatchLinear.MaxRows
+            || !SwiGluWeights.TryCreate(gateUp, down, out var weights) || weights.Hidden != x.shape[1])
         {
-            throw new ArgumentException($"SwiGLU weights must be contiguous fp32 [2F, H] and [H, F]; got [{string.Join(", ", gateUp.shape)}] and [{string.Join(", ", down.shape)}]");
+            return false;
         }
 
         var input = x.is_contiguous() ? x : x.contiguous();
         var m = (int)input.shape[0];
-        var y = torch.empty(m, weights.Hidden);
+        y = torch.empty(m, weights.Hidden);
         fixed (byte* xp = input.bytes)
         fixed (byte* yp = y.bytes)
         {
             Compute((float*)xp, m, weights, (float*)yp);
         }
 
-        return y;
+        return true;
     }
 
     /// <summary>y [M, H] = SwiGLU of x [M, H] (raw contiguous fp32 buffers); <paramref name="parallel"/> as in <see cref="SmallBatchLinear.Compute"/>.</summary>
@@ -126,15 +130,7 @@ internal readonly unsafe struct SwiGluWeights
             return false;
         }
 
-        weights = new SwiGluWeights(Address(gateUp), Address(down), (int)hidden, (int)ffn);
+        weights = new SwiGluWeights(TensorData.Floats(gateUp), TensorData.Floats(down), (int)hidden, (int)ffn);
         return true;
-    }
-
-    private static float* Address(Tensor t)
-    {
-        fixed (byte* p = t.bytes)
-        {
-            return (float*)p;
-        }
     }
 }

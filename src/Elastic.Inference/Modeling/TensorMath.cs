@@ -37,9 +37,9 @@ internal static class TensorMath
     /// <summary>down(silu(gate(x)) * up(x)) with gate and up stored as one fused [2F, H] weight.</summary>
     public static Tensor SwiGlu(Tensor x, Tensor gateUp, Tensor down)
     {
-        if (SmallBatchSwiGlu.Applies(x, gateUp, down))
+        if (SmallBatchSwiGlu.TryForward(x, gateUp, down, out var y))
         {
-            return SmallBatchSwiGlu.Forward(x, gateUp, down);
+            return y;
         }
 
         var gu = Linear(x, gateUp);
