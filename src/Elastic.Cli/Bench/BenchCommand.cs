@@ -16,6 +16,7 @@ internal static class BenchCommand
         var models = new Option<string[]>("--models") { Description = "Benchmark models: small, bench-M", DefaultValueFactory = _ => ["small", "bench-M"], AllowMultipleArgumentsPerToken = true };
         var batches = new Option<int[]>("--batch") { Description = "Decode batch sizes", DefaultValueFactory = _ => [1, 8, 32], AllowMultipleArgumentsPerToken = true };
         var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence", DefaultValueFactory = _ => 128 };
+        var prefillBatch = new Option<int>("--prefill-batch") { Description = "Prompts prefilled together in one step (a burst of requests arriving at once)", DefaultValueFactory = _ => 1 };
         var decode = new Option<int>("--decode-tokens") { Description = "Decode steps timed per run", DefaultValueFactory = _ => 32 };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per measurement (median reported; one extra warm-up run)", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -23,12 +24,12 @@ internal static class BenchCommand
 
         var engine = new Command("engine", "Prefill and batched decode tokens/s of the engine on random weights, with the decode roofline of this machine")
         {
-            models, batches, prompt, decode, repeats, threads, json,
+            models, batches, prompt, prefillBatch, decode, repeats, threads, json,
         };
         engine.SetAction(parse =>
         {
             var settings = new EngineBenchmarkSettings(
-                parse.GetValue(models)!, parse.GetValue(batches)!, parse.GetValue(prompt), parse.GetValue(decode), parse.GetValue(repeats), parse.GetValue(threads), Seed: 1);
+                parse.GetValue(models)!, parse.GetValue(batches)!, parse.GetValue(prompt), parse.GetValue(prefillBatch), parse.GetValue(decode), parse.GetValue(repeats), parse.GetValue(threads), Seed: 1);
             Validate(settings);
             return Run(settings, parse.GetValue(json));
         });
@@ -48,9 +49,9 @@ internal static class BenchCommand
             throw new ArgumentException("--batch needs positive batch sizes");
         }
 
-        if (s.PromptTokens <= 0 || s.DecodeTokens <= 1 || s.Repeats <= 0 || s.Threads <= 0)
+        if (s.PromptTokens <= 0 || s.PrefillBatch <= 0 || s.DecodeTokens <= 1 || s.Repeats <= 0 || s.Threads <= 0)
         {
-            throw new ArgumentException("--prompt-tokens, --repeats and --threads must be positive, --decode-tokens at least 2");
+            throw new ArgumentException("--prompt-tokens, --prefill-batch, --repeats and --threads must be positive, --decode-tokens at least 2");
         }
     }
 
@@ -70,7 +71,7 @@ internal static class BenchCommand
         var inv = CultureInfo.InvariantCulture;
         o.WriteLine($"Machine: {Environment.ProcessorCount} cores, libtorch threads {settings.Threads}, memory bandwidth {bandwidth:F1} GB/s (median of 5 sums over 1 GiB), compute {gflops:F0} GFLOP/s (median of 5 runs of the engine's FMA tiles on cached weights)");
         o.WriteLine($"Ceiling: the most decode tokens/s batch {settings.Batches[^1]} can reach here, the lower of compute (2 FLOP per active parameter per token) and memory (the step's weights at that bandwidth)");
-        o.WriteLine($"Prompt {settings.PromptTokens} tokens; decode {settings.DecodeTokens} steps; median of {settings.Repeats} runs after one warm-up");
+        o.WriteLine($"Prompt {settings.PromptTokens} tokens, prefilled {settings.PrefillBatch} at a time; decode {settings.DecodeTokens} steps; median of {settings.Repeats} runs after one warm-up");
         o.WriteLine();
         o.WriteLine($"| model | params | active MB/token | roofline tok/s | prefill tok/s | {string.Join(" | ", settings.Batches.Select(b => $"decode b={b} tok/s"))} | b1 % of roofline | b{settings.Batches[^1]} / b1 | b{settings.Batches[^1]} ceiling tok/s | ceiling / b1 |");
         o.WriteLine($"|---|---|---|---|---|{string.Concat(settings.Batches.Select(_ => "---|"))}---|---|---|---|");

@@ -10,7 +10,7 @@ using TorchSharp;
 namespace Elastic.Cli.Bench;
 
 /// <summary>Settings of one engine benchmark run.</summary>
-internal sealed record EngineBenchmarkSettings(IReadOnlyList<string> Models, IReadOnlyList<int> Batches, int PromptTokens, int DecodeTokens, int Repeats, int Threads, int Seed);
+internal sealed record EngineBenchmarkSettings(IReadOnlyList<string> Models, IReadOnlyList<int> Batches, int PromptTokens, int PrefillBatch, int DecodeTokens, int Repeats, int Threads, int Seed);
 
 /// <summary>What one benchmark model measured.</summary>
 internal sealed record EngineBenchmarkResult(
@@ -68,9 +68,13 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
         var rates = new List<double>();
         for (var r = 0; r <= settings.Repeats; r++)
         {
-            progress.Status($"{model.Directory}: prefill {settings.PromptTokens} tokens, run {r}/{settings.Repeats}");
-            using var engine = NewEngine(model, 1);
-            engine.Submit(Request(model.Config, 0, r, maxTokens: 1));
+            progress.Status($"{model.Directory}: prefill {settings.PrefillBatch} × {settings.PromptTokens} tokens, run {r}/{settings.Repeats}");
+            using var engine = NewEngine(model, settings.PrefillBatch);
+            for (var b = 0; b < settings.PrefillBatch; b++)
+            {
+                engine.Submit(Request(model.Config, b, r, maxTokens: 1));
+            }
+
             var clock = Stopwatch.StartNew();
             while (engine.HasWork)
             {
@@ -79,7 +83,7 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
 
             if (r > 0)
             {
-                rates.Add(settings.PromptTokens / clock.Elapsed.TotalSeconds);
+                rates.Add((double)settings.PrefillBatch * settings.PromptTokens / clock.Elapsed.TotalSeconds);
             }
         }
 

@@ -49,18 +49,27 @@ public static partial class TorchRuntime
         }
     }
 
+    /// <summary>The spin count libtorch's OpenMP workers get with passive waiting (libgomp's <c>GOMP_SPINCOUNT</c>).</summary>
+    public const string OpenMpSpinCount = "3000";
+
     /// <summary>
-    /// libtorch's OpenMP workers busy-wait after every parallel region by default; on two cores they then
-    /// steal the CPU from the engine's own kernels (decode steps were ~1.8× slower here). Passive waiting
-    /// must be in the native environment before libgomp loads, so it is set through libc, not .NET's copy.
-    /// An operator's own OMP_WAIT_POLICY wins.
+    /// libtorch's OpenMP workers busy-wait for milliseconds after every parallel region by default; on two cores they
+    /// then steal the CPU from the engine's own kernels (decode steps were ~1.8× slower here). Fully passive workers
+    /// (no spin at all) sleep on a futex after every region instead, which made a prefill of 32 short prompts spend a
+    /// quarter of its time in futex waits and wake-ups: a short spin (libgomp's unit, ~100 per µs by its own estimate,
+    /// so ~30 µs) bridges the gap between one layer's back-to-back GEMMs and still stops long before the next kernel of
+    /// ours. Both must be in the native environment before libgomp loads, so they are set through libc, not .NET's
+    /// copy. An operator's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
     /// </summary>
     private static void PreferPassiveOpenMpWaiting()
     {
-        if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null)
         {
-            _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0);
+            return;
         }
+
+        _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        _ = SetEnv("GOMP_SPINCOUNT", OpenMpSpinCount, 0);
     }
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]

@@ -18,17 +18,19 @@ public sealed class EngineBenchCommandTests
         var json = Path.Combine(dir.Path, "bench.json");
 
         var (code, stdout, stderr) = await CliProcess.RunAsync(
-            Timeout, "bench", "engine", "--models", "small", "--batch", "1", "4", "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats", "1", "--threads", "1", "--json", json);
+            Timeout, "bench", "engine", "--models", "small", "--batch", "1", "4", "--prompt-tokens", "8", "--prefill-batch", "3", "--decode-tokens", "4", "--repeats", "1", "--threads", "1", "--json", json);
 
         Assert.True(code == 0, stderr);
         Assert.Contains("| small | 14 M |", stdout, StringComparison.Ordinal);
         Assert.Contains("b4 ceiling tok/s", stdout, StringComparison.Ordinal);
+        Assert.Contains("Prompt 8 tokens, prefilled 3 at a time", stdout, StringComparison.Ordinal);
         using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var root = doc.RootElement;
         Assert.True(root.GetProperty("bandwidthGBps").GetDouble() > 0);
         Assert.True(root.GetProperty("computeGFlops").GetDouble() > 0);
         var small = root.GetProperty("results")[0];
         Assert.Equal("small", small.GetProperty("Model").GetString());
+        Assert.True(small.GetProperty("PrefillTokensPerSecond").GetDouble() > 0);
         var decode = small.GetProperty("DecodeTokensPerSecond");
         Assert.True(decode.GetProperty("1").GetDouble() > 0);
         Assert.True(decode.GetProperty("4").GetDouble() > 0);
@@ -42,5 +44,14 @@ public sealed class EngineBenchCommandTests
         Assert.NotEqual(0, code);
         Assert.Contains("unknown benchmark model 'huge'", stderr, StringComparison.Ordinal);
         Assert.Contains("small, bench-M", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BenchEngine_ZeroPrefillBatch_NamesTheOption()
+    {
+        var (code, _, stderr) = await CliProcess.RunAsync(Timeout, "bench", "engine", "--models", "small", "--prefill-batch", "0");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--prefill-batch", stderr, StringComparison.Ordinal);
     }
 }

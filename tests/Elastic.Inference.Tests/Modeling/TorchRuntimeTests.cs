@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Elastic.Inference.Modeling;
 using TorchSharp;
 
@@ -18,4 +19,21 @@ public sealed class TorchRuntimeTests
         Assert.Equal([3f, 3f, 12f, 12f], product.data<float>().ToArray());
         Assert.True(TorchRuntime.Threads > 0);
     }
+
+    [Fact]
+    public void Configure_MakesOpenMpWaitPassivelyAfterAShortSpin_UnlessTheOperatorChose()
+    {
+        var policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        var spin = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT");
+        TorchRuntime.EnsureConfigured();
+
+        // libgomp reads the native environment when it loads: .NET's own copy would not reach it.
+        Assert.Equal(policy ?? "PASSIVE", NativeEnvironment("OMP_WAIT_POLICY"));
+        Assert.Equal(policy is null ? spin ?? TorchRuntime.OpenMpSpinCount : spin, NativeEnvironment("GOMP_SPINCOUNT"));
+    }
+
+    private static string? NativeEnvironment(string name) => Marshal.PtrToStringUTF8(GetEnv(name));
+
+    [DllImport("libc", EntryPoint = "getenv")]
+    private static extern nint GetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 }
