@@ -13,7 +13,7 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var models = new Option<string[]>("--models") { Description = "Benchmark models: small, bench-M", DefaultValueFactory = _ => ["small", "bench-M"], AllowMultipleArgumentsPerToken = true };
+        var models = new Option<string[]>("--models") { Description = "Benchmark models: small, bench-M (random weights), or checkpoint folders", DefaultValueFactory = _ => ["small", "bench-M"], AllowMultipleArgumentsPerToken = true };
         var batches = new Option<int[]>("--batch") { Description = "Decode batch sizes", DefaultValueFactory = _ => [1, 8, 32], AllowMultipleArgumentsPerToken = true };
         var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence", DefaultValueFactory = _ => 128 };
         var prefillBatch = new Option<int>("--prefill-batch") { Description = "Prompts prefilled together in one step (a burst of requests arriving at once)", DefaultValueFactory = _ => 1 };
@@ -39,7 +39,7 @@ internal static class BenchCommand
 
     private static void Validate(EngineBenchmarkSettings s)
     {
-        foreach (var m in s.Models)
+        foreach (var m in s.Models.Where(m => !BenchModels.IsCheckpoint(m)))
         {
             _ = BenchModels.Get(m);
         }

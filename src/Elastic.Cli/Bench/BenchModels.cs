@@ -8,6 +8,9 @@ internal static class BenchModels
 {
     public static IReadOnlyList<string> Names { get; } = ["small", "bench-M"];
 
+    /// <summary>True when <paramref name="name"/> is a checkpoint folder (benchmarked with its own weights) rather than a shape.</summary>
+    public static bool IsCheckpoint(string name) => File.Exists(Path.Combine(name, "config.json"));
+
     /// <summary>small: the per-step overhead regime; bench-M: ~0.64 B parameters, the bandwidth regime.</summary>
     public static ModelConfig Get(string name) => ModelConfig.Parse(ConfigJson(name));
 
@@ -16,7 +19,7 @@ internal static class BenchModels
     {
         "small" => Mixtral(vocab ?? 512, hidden: 256, layers: 4, experts: 8, ffn: 512, heads: 8, kvHeads: 4),
         "bench-M" => Mixtral(vocab ?? 32000, hidden: 1024, layers: 8, experts: 16, ffn: 1408, heads: 16, kvHeads: 4),
-        _ => throw new ArgumentException($"unknown benchmark model '{name}'; choose one of: {string.Join(", ", Names)}", nameof(name)),
+        _ => throw new ArgumentException($"unknown benchmark model '{name}'; choose one of: {string.Join(", ", Names)}, or a checkpoint folder (with config.json)", nameof(name)),
     };
 
     private static JsonObject Mixtral(int vocab, int hidden, int layers, int experts, int ffn, int heads, int kvHeads) =>

@@ -45,12 +45,32 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
         return data.numel() * sizeof(float) / Median(times) / 1e9;
     }
 
+    /// <summary>Runs a benchmark shape on random weights, or a checkpoint folder as it is.</summary>
     public EngineBenchmarkResult Run(string name, double bandwidthGBps, double computeGFlops)
     {
-        var config = BenchModels.Get(name);
-        progress.Status($"{name}: building random weights ({BenchModels.TotalParameters(config) / 1e6:F0} M parameters)");
-        using var weights = new RandomWeights(config, settings.Seed);
+        if (BenchModels.IsCheckpoint(name))
+        {
+            progress.Status($"{name}: loading the checkpoint");
+            using var loaded = MoeModel.Load(name);
+            return Measure(name, loaded, bandwidthGBps, computeGFlops);
+        }
+
+        var shape = BenchModels.Get(name);
+        progress.Status($"{name}: building random weights ({BenchModels.TotalParameters(shape) / 1e6:F0} M parameters)");
+        using var weights = new RandomWeights(shape, settings.Seed);
         using var model = MoeModel.Create(weights, name);
+        return Measure(name, model, bandwidthGBps, computeGFlops);
+    }
+
+    private EngineBenchmarkResult Measure(string name, MoeModel model, double bandwidthGBps, double computeGFlops)
+    {
+        var config = model.Config;
+        if (settings.PromptTokens + settings.DecodeTokens + 1 > config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentException(
+                $"{name}: --prompt-tokens {settings.PromptTokens} + --decode-tokens {settings.DecodeTokens} exceed the model's context of {config.MaxPositionEmbeddings} tokens");
+        }
+
         var prefill = MeasurePrefill(model);
         var decode = new Dictionary<int, double>();
         foreach (var batch in settings.Batches)

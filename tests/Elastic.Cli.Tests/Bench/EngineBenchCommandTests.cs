@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Elastic.Inference.Tests.TestCheckpoints;
 
@@ -34,6 +35,34 @@ public sealed class EngineBenchCommandTests
         var decode = small.GetProperty("DecodeTokensPerSecond");
         Assert.True(decode.GetProperty("1").GetDouble() > 0);
         Assert.True(decode.GetProperty("4").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task BenchEngine_CheckpointFolder_BenchmarksItsOwnWeights()
+    {
+        using var dir = new TempDirectory();
+        TinyServedCheckpoint.Write(dir.Path);
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(
+            Timeout, "bench", "engine", "--models", dir.Path, "--batch", "1", "2", "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats", "1", "--threads", "1");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"| {dir.Path} |", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("random weights", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BenchEngine_CheckpointTooShortForTheRun_NamesTheContext()
+    {
+        using var dir = new TempDirectory();
+        TinyServedCheckpoint.Write(dir.Path);
+        var context = TestCheckpoint.LoadConfig(dir.Path).MaxPositionEmbeddings;
+
+        var (code, _, stderr) = await CliProcess.RunAsync(
+            Timeout, "bench", "engine", "--models", dir.Path, "--batch", "1", "--prompt-tokens", context.ToString(CultureInfo.InvariantCulture), "--decode-tokens", "4", "--threads", "1");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"exceed the model's context of {context} tokens", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
