@@ -83,13 +83,17 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
         return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, bandwidthGBps * 1e9 / active, ceilings);
     }
 
+    /// <summary>
+    /// Prefill tokens/s of one long-lived engine, as a server runs it: a fresh engine's first steps also pay for
+    /// first-use allocations (measured: about twice the steady step time for 32 short prompts of the default model).
+    /// </summary>
     private double MeasurePrefill(MoeModel model)
     {
         var rates = new List<double>();
+        using var engine = NewEngine(model, settings.PrefillBatch);
         for (var r = 0; r <= settings.Repeats; r++)
         {
             progress.Status($"{model.Directory}: prefill {settings.PrefillBatch} × {settings.PromptTokens} tokens, run {r}/{settings.Repeats}");
-            using var engine = NewEngine(model, settings.PrefillBatch);
             for (var b = 0; b < settings.PrefillBatch; b++)
             {
                 engine.Submit(Request(model.Config, b, r, maxTokens: 1));
