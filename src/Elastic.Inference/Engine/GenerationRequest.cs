@@ -32,6 +32,9 @@ public sealed record SequenceOutput(long SequenceId, SampledToken? Token, Finish
 
     /// <summary>On the finishing output of a request with <see cref="GenerationRequest.ExportKvCache"/>: the KV cache of every token but the last.</summary>
     public byte[]? KvCache { get; init; }
+
+    /// <summary>How long the sequence waited in the engine's queue before it first joined the running batch (vLLM's queue time).</summary>
+    public TimeSpan QueueTime { get; init; }
 }
 
 /// <summary>Thrown when the engine's waiting queue is full: the caller should retry later (HTTP 503).</summary>

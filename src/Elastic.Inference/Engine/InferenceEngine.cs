@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Elastic.Inference.Caching;
 using Elastic.Inference.Experts;
 using Elastic.Inference.Modeling;
@@ -84,7 +85,7 @@ public sealed class InferenceEngine : IDisposable
         var maxTokens = request.Sampling.MaxTokens;
         lock (_gate)
         {
-            var sequence = new Sequence(++_nextId, request, Environment.TickCount64) { MaxTotalTokens = prompt + maxTokens };
+            var sequence = new Sequence(++_nextId, request, Stopwatch.GetTimestamp()) { MaxTotalTokens = prompt + maxTokens };
             _scheduler.Enqueue(sequence);
             onAccepted?.Invoke(sequence.Id);
             return sequence.Id;
@@ -234,7 +235,7 @@ public sealed class InferenceEngine : IDisposable
             _scheduler.Finish(s);
         }
 
-        return new SequenceOutput(s.Id, token, finish, s.PromptLength, s.OutputLength) { KvCache = kv };
+        return new SequenceOutput(s.Id, token, finish, s.PromptLength, s.OutputLength) { KvCache = kv, QueueTime = s.QueueTime ?? TimeSpan.Zero };
     }
 
     private FinishReason? FinishFor(Sequence s, int token)

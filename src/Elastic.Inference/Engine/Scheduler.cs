@@ -127,6 +127,7 @@ internal sealed class Scheduler(EngineOptions options, KvCacheManager kvCache)
             _waiting.RemoveFirst();
             s.Cache = cache;
             _running.Add(s);
+            s.MarkAdmitted();
             if (s.Request.Prefilled is { } handOff && s.Preemptions == 0)
             {
                 // Prefilled elsewhere: the cache holds the whole prompt now, and the sequence decodes from the next step.

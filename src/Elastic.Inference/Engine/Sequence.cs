@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Elastic.Inference.Caching;
 using Elastic.Inference.Sampling;
 
@@ -12,7 +13,14 @@ internal sealed class Sequence(long id, GenerationRequest request, long arrivalT
 
     public GenerationRequest Request { get; } = request;
 
+    /// <summary>When the engine accepted the request (<see cref="Stopwatch.GetTimestamp"/>).</summary>
     public long ArrivalTimestamp { get; } = arrivalTimestamp;
+
+    /// <summary>How long the sequence waited before its first admission to the running batch; null until then.</summary>
+    public TimeSpan? QueueTime { get; private set; }
+
+    /// <summary>Notes an admission; only the first counts (a preempted sequence's second wait is not queue time).</summary>
+    public void MarkAdmitted() => QueueTime ??= Stopwatch.GetElapsedTime(ArrivalTimestamp);
 
     public Sampler Sampler { get; } = new(request.Sampling);
 

@@ -5,7 +5,11 @@ using Elastic.Inference.Sampling;
 namespace Elastic.Inference.Generation;
 
 /// <summary>One streamed piece of a generation: new text, the token behind it, and how it ended.</summary>
-public sealed record GenerationUpdate(string Text, SampledToken? Token, FinishReason? Finish, int PromptTokens, int OutputTokens);
+public sealed record GenerationUpdate(string Text, SampledToken? Token, FinishReason? Finish, int PromptTokens, int OutputTokens)
+{
+    /// <summary>How long the sequence waited in the engine's queue before it first joined the running batch.</summary>
+    public TimeSpan QueueTime { get; init; }
+}
 
 /// <summary>
 /// Turns engine tokens into text for one request: incremental detokenization that never splits a
@@ -70,7 +74,7 @@ public sealed class TextGenerator(ServedModel model, EngineLoop loop)
             {
                 // Ending the sequence here frees its cache now rather than after max_tokens.
                 await abort.CancelAsync().ConfigureAwait(false);
-                yield return new GenerationUpdate(emit, token, FinishReason.Stop, output.PromptTokens, output.OutputTokens);
+                yield return new GenerationUpdate(emit, token, FinishReason.Stop, output.PromptTokens, output.OutputTokens) { QueueTime = output.QueueTime };
                 yield break;
             }
 
@@ -79,7 +83,7 @@ public sealed class TextGenerator(ServedModel model, EngineLoop loop)
                 emit += stops.Flush();
             }
 
-            yield return new GenerationUpdate(emit, token, output.Finish, output.PromptTokens, output.OutputTokens);
+            yield return new GenerationUpdate(emit, token, output.Finish, output.PromptTokens, output.OutputTokens) { QueueTime = output.QueueTime };
         }
     }
 }

@@ -11,8 +11,8 @@ internal sealed class RequestTelemetry(ServingMetrics? metrics, TimeProvider tim
 }
 
 /// <summary>
-/// One sequence's clock. Queue time is recorded as arrival → first output because the engine does not report
-/// when prefill starts; it therefore includes prefill and equals TTFT until the engine exposes admission time.
+/// One sequence's clock: TTFT and end-to-end from the request's arrival at the endpoint, inter-token gaps as they
+/// stream, and queue time as the engine measured it (accepted → first admitted to the running batch), as vLLM's.
 /// </summary>
 internal sealed class SequenceTelemetry(ServingMetrics? metrics, TimeProvider time, long arrivedAt)
 {
@@ -34,7 +34,7 @@ internal sealed class SequenceTelemetry(ServingMetrics? metrics, TimeProvider ti
             _started = true;
             var firstOutput = time.GetElapsedTime(arrivedAt, now);
             metrics.RecordTimeToFirstToken(firstOutput);
-            metrics.RecordQueueTime(firstOutput);
+            metrics.RecordQueueTime(update.QueueTime);
             metrics.RecordPromptTokens(update.PromptTokens);
         }
         else

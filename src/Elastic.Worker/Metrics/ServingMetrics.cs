@@ -49,7 +49,7 @@ public sealed class ServingMetrics
         _endToEnd = factory.CreateHistogram(ServingMetricNames.EndToEndLatency, "Seconds from request arrival to the sequence's last token.",
             new HistogramConfiguration { Buckets = RequestLatencyBuckets });
         _queueTime = factory.CreateHistogram(ServingMetricNames.QueueTime,
-            "Seconds from request arrival until the engine produced the sequence's first output; includes prefill, which the engine does not report apart.",
+            "Seconds a sequence waited in the engine's queue before it first joined the running batch (prefill not included).",
             new HistogramConfiguration { Buckets = RequestLatencyBuckets });
         _promptTokens = factory.CreateCounter(ServingMetricNames.PromptTokens, "Prompt tokens processed.");
         _generationTokens = factory.CreateCounter(ServingMetricNames.GenerationTokens, "Tokens generated.");

@@ -231,6 +231,37 @@ public sealed class InferenceEngineTests : IClassFixture<InferenceEngineTests.Fi
     }
 
     [Fact]
+    public void QueueTime_IsTheWaitUntilFirstAdmission_NotPrefillOrLaterSteps()
+    {
+        using var engine = NewEngine(new EngineOptions { MaxRunningSequences = 1 });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var first = engine.Submit(Request(_tiny.RandomTokens(5, 1), maxTokens: 4));
+        var second = engine.Submit(Request(_tiny.RandomTokens(5, 2), maxTokens: 3));
+        var submitted = clock.Elapsed;
+
+        // The second sequence is admitted only in the step after the first one finishes (one running at a time).
+        var outputs = new List<(SequenceOutput Output, TimeSpan StepStart, TimeSpan StepEnd)>();
+        while (engine.HasWork)
+        {
+            var start = clock.Elapsed;
+            var step = engine.Step();
+            var end = clock.Elapsed;
+            outputs.AddRange(step.Select(o => (o, start, end)));
+        }
+
+        var ofFirst = outputs.Where(o => o.Output.SequenceId == first).ToList();
+        var ofSecond = outputs.Where(o => o.Output.SequenceId == second).ToList();
+        Assert.Equal(4, ofFirst.Count);
+        Assert.Equal(3, ofSecond.Count);
+        Assert.True(ofFirst[0].Output.QueueTime <= ofFirst[0].StepEnd, $"first: {ofFirst[0].Output.QueueTime}");
+
+        // Admitted inside the step that produced its first token, after every step of the first sequence.
+        var queue = ofSecond[0].Output.QueueTime;
+        Assert.InRange(queue, ofFirst[^1].StepEnd - submitted, ofSecond[0].StepEnd);
+        Assert.All(ofSecond, o => Assert.Equal(queue, o.Output.QueueTime));
+    }
+
+    [Fact]
     public void Submit_WaitingQueueFull_ThrowsOverloaded()
     {
         using var engine = NewEngine(new EngineOptions { MaxRunningSequences = 1, MaxWaitingSequences = 1 });

@@ -1,4 +1,6 @@
 using Elastic.Inference.Engine;
+using Elastic.Inference.Generation;
+using Elastic.Worker.Api;
 using Elastic.Worker.Metrics;
 using Prometheus;
 
@@ -22,5 +24,38 @@ public sealed class ServingMetricsTests
         Assert.Contains($"{ServingMetricNames.Preemptions} 5", text, StringComparison.Ordinal);
         Assert.Contains($"{ServingMetricNames.RequestsRunning} 1", text, StringComparison.Ordinal);
         Assert.Contains($"{ServingMetricNames.KvCacheUsage} 0.25", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SequenceTelemetry_RecordsTheEnginesQueueTime_AndTtftFromArrival()
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var time = new SteppedTime();
+        var sequence = new RequestTelemetry(new ServingMetrics(registry), time, time.GetTimestamp()).StartSequence();
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        sequence.OnUpdate(new GenerationUpdate("a", null, null, PromptTokens: 5, OutputTokens: 1) { QueueTime = TimeSpan.FromSeconds(0.5) });
+        time.Advance(TimeSpan.FromSeconds(1));
+        sequence.OnUpdate(new GenerationUpdate("b", null, FinishReason.Length, PromptTokens: 5, OutputTokens: 2) { QueueTime = TimeSpan.FromSeconds(0.5) });
+
+        using var stream = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(stream);
+        var text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        Assert.Contains($"{ServingMetricNames.QueueTime}_sum 0.5", text, StringComparison.Ordinal);
+        Assert.Contains($"{ServingMetricNames.QueueTime}_count 1", text, StringComparison.Ordinal);
+        Assert.Contains($"{ServingMetricNames.TimeToFirstToken}_sum 2", text, StringComparison.Ordinal);
+        Assert.Contains($"{ServingMetricNames.EndToEndLatency}_sum 3", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>A clock that moves only when told to.</summary>
+    private sealed class SteppedTime : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }
