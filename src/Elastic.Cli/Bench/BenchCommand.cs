@@ -18,7 +18,7 @@ internal static class BenchCommand
         var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence", DefaultValueFactory = _ => 128 };
         var prefillBatch = new Option<int>("--prefill-batch") { Description = "Prompts prefilled together in one step (a burst of requests arriving at once)", DefaultValueFactory = _ => 1 };
         var decode = new Option<int>("--decode-tokens") { Description = "Decode steps timed per run", DefaultValueFactory = _ => 32 };
-        var repeats = new Option<int>("--repeats") { Description = "Timed runs per measurement (median reported; one extra warm-up run)", DefaultValueFactory = _ => 3 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per measurement (median reported; decode after one warm-up run, prefill after at least 2 s of warm-up)", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
 
@@ -71,7 +71,7 @@ internal static class BenchCommand
         var inv = CultureInfo.InvariantCulture;
         o.WriteLine($"Machine: {Environment.ProcessorCount} cores, libtorch threads {settings.Threads}, memory bandwidth {bandwidth:F1} GB/s (median of 5 sums over 1 GiB), compute {gflops:F0} GFLOP/s (median of 5 runs of the engine's FMA tiles on cached weights)");
         o.WriteLine($"Ceiling: the most decode tokens/s batch {settings.Batches[^1]} can reach here, the lower of compute (2 FLOP per active parameter per token) and memory (the step's weights at that bandwidth)");
-        o.WriteLine($"Prompt {settings.PromptTokens} tokens, prefilled {settings.PrefillBatch} at a time; decode {settings.DecodeTokens} steps; median of {settings.Repeats} runs after one warm-up");
+        o.WriteLine($"Prompt {settings.PromptTokens} tokens, prefilled {settings.PrefillBatch} at a time; decode {settings.DecodeTokens} steps; median of {settings.Repeats} runs after warm-up (decode one run, prefill at least 2 s)");
         o.WriteLine();
         o.WriteLine($"| model | params | active MB/token | roofline tok/s | prefill tok/s | {string.Join(" | ", settings.Batches.Select(b => $"decode b={b} tok/s"))} | b1 % of roofline | b{settings.Batches[^1]} / b1 | b{settings.Batches[^1]} ceiling tok/s | ceiling / b1 |");
         o.WriteLine($"|---|---|---|---|---|{string.Concat(settings.Batches.Select(_ => "---|"))}---|---|---|---|");
