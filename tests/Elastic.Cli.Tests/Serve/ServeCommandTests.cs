@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.Diagnostics;
+using System.Text.Json;
 using Elastic.Inference.Tests.TestCheckpoints;
 using OpenAI;
 using OpenAI.Chat;
@@ -38,6 +39,19 @@ public sealed class ServeCommandTests
             using var http = new HttpClient();
             var metrics = await http.GetStringAsync($"http://127.0.0.1:{workerPort}/metrics");
             Assert.Contains($"shard=\"{Path.GetFileName(dir.Path)}/shard-", metrics, StringComparison.Ordinal);
+
+            // The load tool against the same gateway: every request succeeds and its reads completed inline (ClientSockets).
+            var json = Path.Combine(dir.Path, "bench.json");
+            var (benchCode, _, benchErr) = await CliProcess.RunAsync(
+                TimeSpan.FromMinutes(2), "bench", "serve", "--base-url", baseUrl, "--model", Path.GetFileName(dir.Path), "--api-key", "sk-test", "--num-prompts", "4",
+                "--max-concurrency", "2", "--input-len", "8", "--output-len", "4", "--prompt-mode", "ids", "--vocab-size", "300", "--json", json);
+            Assert.True(benchCode == 0, benchErr);
+            using (var report = JsonDocument.Parse(await File.ReadAllTextAsync(json)))
+            {
+                var results = report.RootElement.GetProperty("results");
+                Assert.Equal((4, 0, 16), (results.GetProperty("completed").GetInt32(), results.GetProperty("failed").GetInt32(), results.GetProperty("totalOutputTokens").GetInt32()));
+                Assert.Equal("inline", report.RootElement.GetProperty("settings").GetProperty("clientSocketCompletions").GetString());
+            }
 
             var wrongKey = new OpenAIClient(new ApiKeyCredential("sk-wrong"), new OpenAIClientOptions { Endpoint = new Uri(baseUrl + "/v1") }).GetChatClient("x");
             var denied = await Assert.ThrowsAsync<ClientResultException>(() => wrongKey.CompleteChatAsync([new UserChatMessage("hi")]));

@@ -9,8 +9,8 @@ namespace Elastic.Cli.Bench.Serve;
 /// <summary><c>elastic bench serve</c>: load an OpenAI-compatible server and report TTFT, TPOT, ITL, E2E, throughput and goodput.</summary>
 internal static class ServeBenchCommand
 {
-    // Above this share of the machine's cores, the client's own CPU use is worth a warning (measured here: ~0.2-0.5 of
-    // 2 cores at 32 streams, including its JIT when not warmed up).
+    // Above this share of the machine's cores, the client's own CPU use is worth a warning (measured here: 0.13-0.31 of
+    // 2 cores at 32 streams with inline socket completions, 0.33-0.50 without; more while its JIT is not warmed up).
     private const double ClientCpuWarningShare = 0.2;
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
@@ -78,6 +78,7 @@ internal static class ServeBenchCommand
 
     private static async Task<int> RunAsync(ServeBenchSettings settings, string? jsonPath, CancellationToken cancellationToken)
     {
+        var inlineReads = ClientSockets.PreferInlineCompletions();
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         var progress = ConsoleProgress.ForStandardError();
@@ -133,6 +134,7 @@ internal static class ServeBenchCommand
                     baseUrl = settings.BaseUrl.ToString(), settings.Model, settings.NumPrompts, inputLen = settings.InputLength, outputLen = settings.OutputLength,
                     settings.RangeRatio, requestRate = rateText, settings.Burstiness, settings.MaxConcurrency, settings.Seed, settings.NumWarmups,
                     promptMode = settings.PromptMode == PromptMode.Ids ? "ids" : "words", settings.IgnoreEos, goodput = settings.Goodput.ToString(),
+                    clientSocketCompletions = inlineReads ? "inline" : "thread pool",
                 },
                 results = report,
                 requests = outcomes.Select(o => new { o.Success, o.PromptTokens, o.OutputTokens, ttftMs = o.TtftMs, tpotMs = o.TpotMs, e2eMs = o.E2eMs, itlMs = o.ItlMs, o.Error }),
