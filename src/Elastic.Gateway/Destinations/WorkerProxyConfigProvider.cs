@@ -21,14 +21,24 @@ internal sealed class WorkerProxyConfigProvider : IProxyConfigProvider, IDisposa
     private readonly IWorkerDirectory _directory;
     private readonly GatewayOptions _options;
     private readonly IDisposable _subscription;
+    private readonly Lock _rebuildGate = new();
     private volatile Snapshot _config;
 
     public WorkerProxyConfigProvider(IWorkerDirectory directory, IOptions<GatewayOptions> options)
     {
         _directory = directory;
         _options = options.Value;
+        // The token is taken before the workers are read: a change landing between the read and the subscription
+        // (a silo joining while the gateway starts) would otherwise leave YARP without that worker until the next
+        // change, while /readyz, which reads the directory itself, already said ready (seen: a fresh `elastic serve`
+        // answering every request 503 "no worker available").
+        var seen = directory.GetChangeToken();
         _config = Build(directory.Workers);
         _subscription = ChangeToken.OnChange(directory.GetChangeToken, Rebuild);
+        if (seen.HasChanged)
+        {
+            Rebuild();
+        }
     }
 
     public IProxyConfig GetConfig() => _config;
@@ -37,8 +47,12 @@ internal sealed class WorkerProxyConfigProvider : IProxyConfigProvider, IDisposa
 
     private void Rebuild()
     {
-        var old = Interlocked.Exchange(ref _config, Build(_directory.Workers));
-        old.SignalChange();
+        // Serialized, so that of two rebuilds racing the one that read the newer workers is the one left in place.
+        lock (_rebuildGate)
+        {
+            var old = Interlocked.Exchange(ref _config, Build(_directory.Workers));
+            old.SignalChange();
+        }
     }
 
     private Snapshot Build(IReadOnlyList<WorkerEndpoint> workers)
