@@ -4,7 +4,7 @@ namespace Elastic.Cli.Bench.Serve;
 /// How the load generator's socket reads complete. By default .NET hands every completed read from its socket event
 /// thread to the thread pool; <c>bench serve</c> asks for the reads to continue on the event thread itself (one thread
 /// draining every ready stream, as an asyncio client does), because a load generator sharing the machine with the
-/// server takes its CPU from the server: at 32 streams here the client went from 0.33-0.50 to 0.13-0.31 of the two
+/// server takes its CPU from the server: at 32 streams here the client went from 0.37-0.57 to 0.27-0.38 of the two
 /// cores, most of the difference thread-pool wake-ups and spinning (see docs/benchmarks.md).
 /// </summary>
 internal static class ClientSockets
