@@ -50,8 +50,9 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
         foreach (var (group, weights) in work)
         {
             // Each expert sees only its own rows: at batch 32 with 16 experts that is ~4 rows, where streaming the
-            // weights once (the small-batch kernel) beats libtorch's GEMM by 3-5x; prefill's many rows go to GEMM.
-            if (rawInput && group.Rows.Length <= SmallBatchLinear.MaxRows && weights.SmallBatch is { } view && view.Hidden == width)
+            // weights once (the small-batch kernel) beats libtorch's GEMM by 3-5x. A prefill's rows take the kernel
+            // too while they fit L2 (narrow models), and libtorch's GEMM beyond that.
+            if (rawInput && group.Rows.Length <= SmallBatchRows(width) && weights.SmallBatch is { } view && view.Hidden == width)
             {
                 small.Add((group, view));
             }
@@ -68,6 +69,15 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
 
         return output;
     }
+
+    /// <summary>
+    /// The most rows of one expert the small-batch kernel takes: a decode step's worth at any width, and as many prefill
+    /// rows as keep the gathered input within <see cref="SmallBatchInputBytes"/> (the kernel reads all of it once per
+    /// four weight rows, so it must stay in L2).
+    /// </summary>
+    internal static int SmallBatchRows(int width) => Math.Max(SmallBatchLinear.MaxRows, SmallBatchInputBytes / (Math.Max(width, 1) * sizeof(float)));
+
+    private const int SmallBatchInputBytes = 256 << 10;
 
     /// <summary>
     /// output[rows] += weight · expert(input[rows]) for every small group, over raw buffers with no libtorch ops.

@@ -16,8 +16,10 @@ namespace Elastic.Inference.Modeling;
 internal static unsafe class SmallBatchLinear
 {
     /// <summary>
-    /// Largest row count this kernel handles (a decode batch, or the rows one expert gets in a step); longer
-    /// inputs (prefill) go to libtorch's GEMM, which blocks for caches. 64 rows of a 4,096-wide input are 1 MiB.
+    /// Largest row count the dense layers and the decode kernels hand this kernel (a decode batch); longer inputs
+    /// (prefill) go to libtorch's GEMM, which blocks for caches. 64 rows of a 4,096-wide input are 1 MiB. Experts may
+    /// pass more rows while their input fits L2 (<c>LocalExpertExecutor.SmallBatchRows</c>): the kernel itself takes any
+    /// number.
     /// </summary>
     public const int MaxRows = 64;
 

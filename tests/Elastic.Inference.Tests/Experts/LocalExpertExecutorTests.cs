@@ -14,7 +14,8 @@ public sealed class LocalExpertExecutorTests
     [Theory]
     [InlineData(3, 2, false)]
     [InlineData(40, 2, false)] // 80 picks over 4 experts: above the small-batch kernel's rows for the whole step, below it per expert
-    [InlineData(150, 1, false)] // the first expert gets more rows than the kernel takes: libtorch GEMM for it, the kernel for the rest
+    [InlineData(150, 1, false)] // the first expert gets more rows than a decode step has: a prefill-sized group, still the kernel
+    [InlineData(4000, 1, false)] // the first expert's rows exceed the kernel's input budget: libtorch GEMM for it, the kernel for the rest
     [InlineData(12, 2, true)] // experts 1 and 3 hold transposed (strided) views the kernel cannot read: libtorch runs those
     public void Execute_MatchesPerRowWeightedSum(int rows, int topK, bool stridedOddExperts)
     {
@@ -63,7 +64,12 @@ public sealed class LocalExpertExecutorTests
         Assert.True(error <= 1e-4 * scale, $"max |Δ| {error} against max |y| {scale}");
         if (rows == 150)
         {
-            Assert.Contains(routing.Groups, g => g.Rows.Length > SmallBatchLinear.MaxRows);
+            Assert.Contains(routing.Groups, g => g.Rows.Length > SmallBatchLinear.MaxRows && g.Rows.Length <= LocalExpertExecutor.SmallBatchRows(Hidden));
+        }
+
+        if (rows == 4000)
+        {
+            Assert.Contains(routing.Groups, g => g.Rows.Length > LocalExpertExecutor.SmallBatchRows(Hidden));
         }
     }
 }
