@@ -96,10 +96,10 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
     private double MeasurePrefill(MoeModel model)
     {
         using var engine = NewEngine(model, settings.PrefillBatch);
+        progress.Status($"{model.Directory}: prefill {settings.PrefillBatch} × {settings.PromptTokens} tokens, warming up");
         var warmup = Stopwatch.StartNew();
         for (var w = 0; w < 2 || warmup.Elapsed < PrefillWarmup; w++)
         {
-            progress.Status($"{model.Directory}: prefill {settings.PrefillBatch} × {settings.PromptTokens} tokens, warming up");
             Prefill(engine, model.Config, run: -1 - w);
         }
 
