@@ -16,6 +16,8 @@ namespace Elastic.Worker.Experts;
 /// shard under the placement version pinned for the whole step, each shard gets one call with only
 /// the rows it needs, and the weighted partial sums are added up. A call that fails because its
 /// silo is gone, it timed out or the shard came back empty is retried once on another replica.
+/// A shard active in this very silo (<see cref="LocalShards"/>) is computed in-process with its experts, on this
+/// thread, instead of through a grain call: same batch, same result, no thread hops.
 /// </summary>
 /// <remarks>
 /// Runs on the engine's compute thread and blocks on the grain calls there: that thread exists for
@@ -28,6 +30,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private readonly IPlacementDirectoryGrain _directory;
     private readonly ILogger _logger;
     private readonly TransferCounters? _transfers;
+    private readonly LocalShards? _local;
 
     // Grain references by shard id: GetGrain resolves the interface type on every call (~1 % of the engine thread).
     private readonly Dictionary<string, IExpertShardGrain> _shards = new(StringComparer.Ordinal);
@@ -39,7 +42,8 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     /// <param name="model">The model name: key of its <see cref="IPlacementDirectoryGrain"/>.</param>
     /// <param name="logger">Logs placement changes and retries.</param>
     /// <param name="transfers">Counts the bytes of every shard call, when given.</param>
-    public OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null, TransferCounters? transfers = null)
+    /// <param name="local">The shards of the silo this executor runs in, computed in-process; null sends every batch as a grain call.</param>
+    public OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null, TransferCounters? transfers = null, LocalShards? local = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
@@ -48,6 +52,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         _directory = grains.GetGrain<IPlacementDirectoryGrain>(model);
         _logger = logger ?? NullLogger.Instance;
         _transfers = transfers;
+        _local = local;
     }
 
     public string Model { get; }
@@ -63,6 +68,9 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
 
     /// <summary>Calls retried on another replica since creation.</summary>
     public long Retries { get; private set; }
+
+    /// <summary>Shard batches computed in-process (the shard is active in this silo) since creation.</summary>
+    public long InProcessCalls { get; private set; }
 
     public void BeginStep()
     {
@@ -150,19 +158,93 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         }
 
         var calls = new List<ShardCall>(byShard.Count);
+        List<(int Call, ShardExperts.ShardBatch Work)>? here = null;
         foreach (var (shard, groups) in byShard)
         {
             var batch = BuildBatch(placement.Table.Version, routing, input, width, groups, out var globalRows);
+            var call = new ShardCall(shard, groups, globalRows, PayloadBytes(batch), Task: null!);
+            if (TryBeginHere(shard, batch) is { } work)
+            {
+                (here ??= []).Add((calls.Count, work));
+                calls.Add(call);
+                continue;
+            }
+
             if (!_shards.TryGetValue(shard, out var grain))
             {
                 _shards[shard] = grain = _grains.GetGrain<IExpertShardGrain>(shard);
             }
 
-            var task = grain.ComputeAsync(batch);
-            calls.Add(new ShardCall(shard, groups, globalRows, PayloadBytes(batch), task));
+            calls.Add(call with { Task = grain.ComputeAsync(batch) });
+        }
+
+        if (here is not null)
+        {
+            // After the grain calls went out, so the remote shards compute while this thread does.
+            ComputeHere(calls, here, routing.Rows);
+            InProcessCalls += here.Count;
         }
 
         return calls;
+    }
+
+    /// <summary>Begins <paramref name="batch"/> on the shard if it is active in this silo and holds its experts.</summary>
+    private ShardExperts.ShardBatch? TryBeginHere(string shard, ExpertBatch batch)
+    {
+        if (_local is null || !_local.TryGet(shard, out var experts))
+        {
+            return null;
+        }
+
+        try
+        {
+            return experts.Begin(batch);
+        }
+        catch (Exception ex) when (ex is ExpertNotLoadedException or ArgumentException)
+        {
+            // Mid-load, mid-unload or deactivating (or a batch the shard refuses): the grain call gets the shard's own
+            // answer, a fresh activation or the same error, through the one path that reports failures.
+            return null;
+        }
+    }
+
+    /// <summary>Rows from which two or more co-located shards compute side by side, as their grains would.</summary>
+    private const int ParallelRowsHere = 64;
+
+    private static void ComputeHere(List<ShardCall> calls, List<(int Call, ShardExperts.ShardBatch Work)> here, int rows)
+    {
+        for (var i = 0; i < here.Count; i++)
+        {
+            var (index, work) = here[i];
+            Task<ExpertBatchResult> task;
+            if (rows >= ParallelRowsHere && i < here.Count - 1)
+            {
+                task = Task.Run(() =>
+                {
+                    using (work)
+                    {
+                        return work.Compute();
+                    }
+                });
+            }
+            else
+            {
+                try
+                {
+                    using (work)
+                    {
+                        task = Task.FromResult(work.Compute());
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // Surfaces in Complete like a failed grain call; the other batches still end and release their experts.
+                    task = Task.FromException<ExpertBatchResult>(ex);
+                }
+            }
+
+            calls[index] = calls[index] with { Task = task };
+        }
     }
 
     private static ExpertBatch BuildBatch(long version, ExpertRouting routing, float[] input, int width, List<ExpertGroup> groups, out int[] globalRows)

@@ -34,6 +34,7 @@ internal sealed partial class DecodeGrain(
     EngineMonitor monitor,
     RemotePrefill prefill,
     TransferCounters transfers,
+    LocalShards localShards,
     ILoggerFactory loggers) : Grain, IDecodeGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<DecodeGrain>();
@@ -51,7 +52,7 @@ internal sealed partial class DecodeGrain(
         }
 
         var o = options.Value;
-        var engine = WorkerEngines.Create(served, o, grains, loggers, transfers, monitor.TraceSink);
+        var engine = WorkerEngines.Create(served, o, grains, loggers, transfers, localShards, monitor.TraceSink);
         _loop = new EngineLoop(engine, loggers.CreateLogger<EngineLoop>());
         monitor.Attach(engine);
         _generator = new TextGenerator(served, _loop);

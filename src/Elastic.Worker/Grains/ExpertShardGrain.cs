@@ -1,22 +1,20 @@
-using System.Collections.Frozen;
 using System.Diagnostics;
-using System.Globalization;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Checkpoints;
 using Elastic.Inference.Experts;
 using Elastic.Inference.Modeling;
+using Elastic.Worker.Experts;
 using Elastic.Worker.Metrics;
 using Elastic.Worker.Placement;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Elastic.Worker.Grains;
 
 /// <summary>
-/// Holds a set of routed experts and computes batches for them. The SwiGLU runs on the thread pool,
-/// never on the grain scheduler, and each batch's TorchSharp dispose scope opens and closes on that
-/// one thread with no await inside it.
+/// Holds a set of routed experts and computes batches for them (<see cref="ShardExperts"/>): small batches in the
+/// grain's turn, big ones on the thread pool; each batch's TorchSharp dispose scope opens and closes on one thread
+/// with no await inside it. Engines of the same silo compute with the same experts in-process (<see cref="LocalShards"/>).
 /// </summary>
 [RolePlacement(WorkerRole.Expert)]
 internal sealed partial class ExpertShardGrain(
@@ -25,14 +23,9 @@ internal sealed partial class ExpertShardGrain(
     ILogger<ExpertShardGrain> logger,
     IServiceProvider services) : Grain, IExpertShardGrain
 {
-    // Swapped whole on load/unload so interleaved batches read a consistent snapshot without locks.
-    private FrozenDictionary<ExpertId, ExpertWeights> _experts = FrozenDictionary<ExpertId, ExpertWeights>.Empty;
-    private readonly List<ExpertWeights> _retired = [];
+    private ShardExperts _experts = null!;
+    private LocalShards? _local;
     private string? _checkpoint;
-    private int _hidden;
-    private int _inFlight;
-    private long _batches;
-    private long _rows;
 
     private string Shard => this.GetPrimaryKeyString();
 
@@ -46,16 +39,15 @@ internal sealed partial class ExpertShardGrain(
             throw new InvalidOperationException($"expert shard '{Shard}' serves checkpoint {_checkpoint}; it cannot also load from {directory}");
         }
 
-        var missing = experts.Distinct().Where(e => !_experts.ContainsKey(e)).ToArray();
+        var missing = experts.Distinct().Where(e => !_experts.Experts.ContainsKey(e)).ToArray();
         if (missing.Length > 0)
         {
             var clock = Stopwatch.StartNew();
             var (hidden, loaded) = await Task.Run(() => LoadWeights(directory, missing)).ConfigureAwait(true);
-            _experts = _experts.Concat(loaded.Select(w => KeyValuePair.Create(new ExpertId(w.Key.Layer, w.Key.Expert), w))).ToFrozenDictionary();
+            _experts.Add(hidden, loaded);
             _checkpoint = directory;
-            _hidden = hidden;
             var megabytes = loaded.Sum(w => w.Bytes) / 1e6;
-            LogLoaded(logger, Shard, loaded.Count, _experts.Count, megabytes, clock.Elapsed.TotalSeconds);
+            LogLoaded(logger, Shard, loaded.Count, _experts.Experts.Count, megabytes, clock.Elapsed.TotalSeconds);
             await RememberAsync().ConfigureAwait(true);
         }
 
@@ -65,39 +57,39 @@ internal sealed partial class ExpertShardGrain(
     /// <summary>
     /// An activation that finds a stored load (the shard ran before: its silo died, or Orleans moved the activation)
     /// loads the same experts again before it takes calls, so the placement table stays true without a caller's help.
+    /// It then registers with the silo's <see cref="LocalShards"/>, so engines here call it in-process.
     /// </summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _experts = new ShardExperts(Shard, services.GetService<ServingMetrics>());
         if (state.State is { Checkpoint: { } checkpoint, Experts.Length: > 0 } stored && Directory.Exists(checkpoint))
         {
             var clock = Stopwatch.StartNew();
             var (hidden, loaded) = await Task.Run(() => LoadWeights(checkpoint, stored.Experts), cancellationToken).ConfigureAwait(true);
-            _experts = loaded.Select(w => KeyValuePair.Create(new ExpertId(w.Key.Layer, w.Key.Expert), w)).ToFrozenDictionary();
+            _experts.Add(hidden, loaded);
             _checkpoint = checkpoint;
-            _hidden = hidden;
             var megabytes = loaded.Sum(w => w.Bytes) / 1e6;
             LogRestored(logger, Shard, loaded.Count, megabytes, clock.Elapsed.TotalSeconds);
         }
+
+        _local = services.GetService<LocalShards>();
+        _local?.Add(_experts);
     }
 
     private Task RememberAsync()
     {
         state.State.Checkpoint = _checkpoint;
-        state.State.Experts = [.. _experts.Keys];
+        state.State.Experts = [.. _experts.Experts.Keys];
         return state.WriteStateAsync();
     }
 
     public async Task<ExpertShardStatus> UnloadAsync(ExpertId[] experts)
     {
         ArgumentNullException.ThrowIfNull(experts);
-        var drop = experts.ToHashSet();
-        var removed = _experts.Where(p => drop.Contains(p.Key)).Select(p => p.Value).ToList();
-        if (removed.Count > 0)
+        var removed = _experts.Remove(experts.ToHashSet());
+        if (removed > 0)
         {
-            _experts = _experts.Where(p => !drop.Contains(p.Key)).ToFrozenDictionary();
-            _retired.AddRange(removed);
-            DisposeRetiredWhenIdle();
-            LogUnloaded(logger, Shard, removed.Count, _experts.Count);
+            LogUnloaded(logger, Shard, removed, _experts.Experts.Count);
             await RememberAsync().ConfigureAwait(true);
         }
 
@@ -110,105 +102,21 @@ internal sealed partial class ExpertShardGrain(
 
     public async Task<ExpertBatchResult> ComputeAsync(ExpertBatch batch)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        var weights = Resolve(batch);
-        _inFlight++;
-        try
-        {
-            var clock = Stopwatch.StartNew();
+        using var work = _experts.Begin(batch);
 
-            // A batch that touches a few MB of weights takes well under a millisecond: hopping to the thread pool
-            // and back costs more than that on 2 cores (it halved single-stream tokens/s of the default model).
-            // Bigger batches leave the grain scheduler free while they run.
-            var bytes = weights.Sum(w => w.Bytes);
-            var output = bytes <= InlineComputeBytes
-                ? Compute(batch, weights)
-                : await Task.Run(() => Compute(batch, weights)).ConfigureAwait(true);
-            _batches++;
-            _rows += batch.Rows;
-            CountTokens(batch);
-            return new ExpertBatchResult(output, clock.Elapsed.TotalMilliseconds);
-        }
-        finally
-        {
-            _inFlight--;
-            DisposeRetiredWhenIdle();
-        }
+        // A batch that touches a few MB of weights takes well under a millisecond: hopping to the thread pool
+        // and back costs more than that on 2 cores (it halved single-stream tokens/s of the default model).
+        // Bigger batches leave the grain scheduler free while they run.
+        return work.WeightBytes <= InlineComputeBytes
+            ? work.Compute()
+            : await Task.Run(work.Compute).ConfigureAwait(true);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _retired.AddRange(_experts.Values);
-        _experts = FrozenDictionary<ExpertId, ExpertWeights>.Empty;
-        DisposeRetiredWhenIdle();
+        _local?.Remove(_experts);
+        _experts.Remove(null);
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// elastic_expert_tokens_total with this shard's id: counted where the experts run, so an expert pod reports
-    /// its own shard's load (the decode side counts only when experts are local).
-    /// </summary>
-    private void CountTokens(ExpertBatch batch)
-    {
-        if (services.GetService(typeof(ServingMetrics)) is not ServingMetrics metrics)
-        {
-            return;
-        }
-
-        var layer = batch.Layer.ToString(CultureInfo.InvariantCulture);
-        foreach (var assignment in batch.Assignments)
-        {
-            metrics.ExpertTokens.WithLabels(layer, assignment.Expert.ToString(CultureInfo.InvariantCulture), Shard).Inc(assignment.Rows.Length);
-        }
-    }
-
-    private ExpertWeights[] Resolve(ExpertBatch batch)
-    {
-        if (batch.Rows <= 0 || batch.Hidden <= 0 || batch.Input is null || batch.Input.Length != (long)batch.Rows * batch.Hidden)
-        {
-            throw new ArgumentException($"batch input must hold rows × hidden = {batch.Rows} × {batch.Hidden} floats, got {batch.Input?.Length ?? 0}", nameof(batch));
-        }
-
-        if (_hidden != 0 && batch.Hidden != _hidden)
-        {
-            throw new ArgumentException($"batch hidden size {batch.Hidden} does not match the shard's experts ({_hidden})", nameof(batch));
-        }
-
-        var experts = _experts;
-        var result = new ExpertWeights[batch.Assignments.Length];
-        for (var i = 0; i < result.Length; i++)
-        {
-            var a = batch.Assignments[i];
-            var id = new ExpertId(batch.Layer, a.Expert);
-            if (!experts.TryGetValue(id, out var w))
-            {
-                throw new ExpertNotLoadedException(Shard, id);
-            }
-
-            if (a.Rows.Length != a.Weights.Length || a.Rows.Any(r => (uint)r >= (uint)batch.Rows))
-            {
-                throw new ArgumentException($"assignment of expert {id}: rows and weights must pair up and rows lie in 0..{batch.Rows - 1}", nameof(batch));
-            }
-
-            result[i] = w;
-        }
-
-        return result;
-    }
-
-    private static float[] Compute(ExpertBatch batch, ExpertWeights[] weights)
-    {
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        var x = torch.tensor(batch.Input, [batch.Rows, batch.Hidden]);
-        var work = new (ExpertGroup Group, ExpertWeights Weights)[weights.Length];
-        for (var i = 0; i < weights.Length; i++)
-        {
-            var a = batch.Assignments[i];
-            work[i] = (new ExpertGroup(weights[i].Key, Array.ConvertAll(a.Rows, r => (long)r), a.Weights), weights[i]);
-        }
-
-        return TensorCopy.ToArray<float>(LocalExpertExecutor.Run(x, work));
     }
 
     private static (int Hidden, List<ExpertWeights> Loaded) LoadWeights(string directory, ExpertId[] experts)
@@ -245,33 +153,17 @@ internal sealed partial class ExpertShardGrain(
         }
     }
 
-    private void DisposeRetiredWhenIdle()
-    {
-        // Batches already running captured the old snapshot; their weights may go only once none runs.
-        if (_inFlight > 0)
-        {
-            return;
-        }
-
-        foreach (var w in _retired)
-        {
-            w.Dispose();
-        }
-
-        _retired.Clear();
-    }
-
     private ExpertShardStatus Status()
     {
-        var experts = _experts;
+        var experts = _experts.Experts;
         return new ExpertShardStatus(
             Shard,
             silo.SiloAddress.ToString(),
             _checkpoint,
             [.. experts.Keys.OrderBy(k => k.Layer).ThenBy(k => k.Expert)],
             experts.Values.Sum(w => w.Bytes),
-            _batches,
-            _rows);
+            _experts.Batches,
+            _experts.Rows);
     }
 
     [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "Expert shard {Shard} loaded {Count} experts ({Mb:F1} MB) in {Seconds:F2} s; holds {Total}")]

@@ -27,6 +27,7 @@ internal sealed partial class PrefillGrain(
     IOptions<WorkerOptions> options,
     ExpertShardBootstrap experts,
     TransferCounters transfers,
+    LocalShards localShards,
     ILoggerFactory loggers) : Grain, IPrefillGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<PrefillGrain>();
@@ -46,7 +47,7 @@ internal sealed partial class PrefillGrain(
             await experts.WhenReady.WaitAsync(cancellationToken).ConfigureAwait(true);
         }
 
-        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers, transfers), loggers.CreateLogger<EngineLoop>());
+        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers, transfers, localShards), loggers.CreateLogger<EngineLoop>());
         LogActivated(_logger, served.Name, o.ExpertExecution);
     }
 

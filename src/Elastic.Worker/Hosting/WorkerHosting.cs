@@ -1,4 +1,5 @@
 using Elastic.Worker.Api;
+using Elastic.Worker.Experts;
 using Elastic.Worker.Grains;
 using Elastic.Worker.Metrics;
 using Elastic.Worker.Placement;
@@ -31,6 +32,7 @@ public static class WorkerHosting
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ExpertShardBootstrap>());
         services.TryAddSingleton<RemotePrefill>();
         services.TryAddSingleton<TransferCounters>();
+        services.TryAddSingleton<LocalShards>();
         services.TryAddSingleton<WorkerDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerDrain>());
         services.TryAddSingleton<GrainGenerationBackend>();

@@ -2,6 +2,7 @@ using Elastic.Abstractions.Grains;
 using Elastic.Inference.Configuration;
 using Elastic.Inference.Modeling;
 using Elastic.Inference.Tests.TestCheckpoints;
+using Elastic.Worker.Experts;
 using Elastic.Worker.Grains;
 using Elastic.Worker.Placement;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,9 @@ public sealed class ExpertClusterFixture : IAsyncLifetime
 
     public IReadOnlyList<InProcessSiloHandle> ExpertSilos => [.. Cluster.Silos.Where(s => RolesOf(s.Name).HasFlag(WorkerRole.Expert))];
 
+    /// <summary>The expert shards active in silo <paramref name="name"/>.</summary>
+    public LocalShards LocalShardsOf(string name) => Silo(name).ServiceProvider.GetRequiredService<LocalShards>();
+
     /// <summary>The grain factory of the decode silo: where the engine runs in production.</summary>
     public IGrainFactory DecodeGrains => Silo(DecodeSilo).ServiceProvider.GetRequiredService<IGrainFactory>();
 
@@ -40,7 +44,11 @@ public sealed class ExpertClusterFixture : IAsyncLifetime
         TestCheckpoint.WriteTiny(_directory.Path, ModelFamily.Mixtral);
         Local = MoeModel.Load(_directory.Path);
         var builder = new InProcessTestClusterBuilder(3);
-        builder.ConfigureSilo((options, silo) => silo.AddRolePlacement(RolesOf(options.SiloName), o => o.MetadataWait = TimeSpan.FromSeconds(1)).AddInMemoryPlacementStorageIfMissing());
+        builder.ConfigureSilo((options, silo) =>
+        {
+            silo.AddRolePlacement(RolesOf(options.SiloName), o => o.MetadataWait = TimeSpan.FromSeconds(1)).AddInMemoryPlacementStorageIfMissing();
+            silo.Services.AddSingleton<LocalShards>();
+        });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         await WaitForRolesToPropagateAsync(TimeSpan.FromSeconds(30));

@@ -5,6 +5,7 @@ using Elastic.Inference.Modeling;
 using Elastic.Inference.Sampling;
 using Elastic.Inference.Tracing;
 using Elastic.Worker.Experts;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Elastic.Worker.Tests.Grains;
 
@@ -42,6 +43,32 @@ public sealed class OrleansExpertExecutorTests(ExpertClusterFixture fixture) : I
         Assert.Equal(8, local.Count);
         Assert.Equal(local, remote);
         Assert.Equal(1, executor.KnownVersion);
+    }
+
+    [Fact]
+    public async Task Generate_FromAnExpertSilo_ComputesItsOwnShardInProcessAndCallsTheOther()
+    {
+        const string model = "in-process";
+        var shards = new[] { $"{model}/here", $"{model}/there" };
+        var table = await fixture.DecodeGrains.GetGrain<IPlacementDirectoryGrain>(model)
+            .SpreadEvenlyAsync(fixture.SparseLayers, fixture.Local.Config.NumExperts, shards, 1);
+        var byShard = table.ExpertsByShard();
+        await fixture.LoadShardAsync(shards[0], "Silo_1", byShard[shards[0]]);
+        await fixture.LoadShardAsync(shards[1], "Silo_2", byShard[shards[1]]);
+        var grainsOfSilo1 = fixture.Silo("Silo_1").ServiceProvider.GetRequiredService<IGrainFactory>();
+        var executor = new OrleansExpertExecutor(grainsOfSilo1, model, local: fixture.LocalShardsOf("Silo_1"));
+
+        var local = await Task.Run(() => Generate(fixture.Local.Experts, maxTokens: 8));
+        var mixed = await Task.Run(() => Generate(executor, maxTokens: 8));
+
+        Assert.Equal(local, mixed);
+        Assert.Contains(shards[0], fixture.LocalShardsOf("Silo_1").Ids);
+        Assert.DoesNotContain(shards[1], fixture.LocalShardsOf("Silo_1").Ids);
+        var statuses = await Task.WhenAll(shards.Select(s => grainsOfSilo1.GetGrain<IExpertShardGrain>(s).GetStatusAsync()));
+        Assert.All(statuses, s => Assert.True(s.Batches > 0, $"shard {s.Shard} computed no batch"));
+
+        // Every batch of the co-located shard was computed in-process, none went through a grain call.
+        Assert.Equal(statuses[0].Batches, executor.InProcessCalls);
     }
 
     [Fact]
