@@ -17,7 +17,8 @@ namespace Elastic.Worker.Experts;
 /// the rows it needs, and the weighted partial sums are added up. A call that fails because its
 /// silo is gone, it timed out or the shard came back empty is retried once on another replica.
 /// A shard active in this very silo (<see cref="LocalShards"/>) is computed in-process with its experts, on this
-/// thread, instead of through a grain call: same batch, same result, no thread hops.
+/// thread, instead of through a grain call: same batch, same result, no thread hops. Likewise the step's placement
+/// is read from the directory's last stored table when the directory is active here (<see cref="LocalPlacements"/>).
 /// </summary>
 /// <remarks>
 /// Runs on the engine's compute thread and blocks on the grain calls there: that thread exists for
@@ -31,6 +32,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private readonly ILogger _logger;
     private readonly TransferCounters? _transfers;
     private readonly LocalShards? _local;
+    private readonly LocalPlacements? _localPlacements;
 
     // Grain references by shard id: GetGrain resolves the interface type on every call (~1 % of the engine thread).
     private readonly Dictionary<string, IExpertShardGrain> _shards = new(StringComparer.Ordinal);
@@ -43,7 +45,8 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     /// <param name="logger">Logs placement changes and retries.</param>
     /// <param name="transfers">Counts the bytes of every shard call, when given.</param>
     /// <param name="local">The shards of the silo this executor runs in, computed in-process; null sends every batch as a grain call.</param>
-    public OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null, TransferCounters? transfers = null, LocalShards? local = null)
+    /// <param name="localPlacements">The placement directories of the silo this executor runs in; null asks the directory grain every step.</param>
+    public OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null, TransferCounters? transfers = null, LocalShards? local = null, LocalPlacements? localPlacements = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
@@ -53,6 +56,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         _logger = logger ?? NullLogger.Instance;
         _transfers = transfers;
         _local = local;
+        _localPlacements = localPlacements;
     }
 
     public string Model { get; }
@@ -71,6 +75,9 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
 
     /// <summary>Shard batches computed in-process (the shard is active in this silo) since creation.</summary>
     public long InProcessCalls { get; private set; }
+
+    /// <summary>Placements read in-process (the directory is active in this silo) since creation.</summary>
+    public long InProcessPlacementReads { get; private set; }
 
     public void BeginStep()
     {
@@ -353,7 +360,18 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         PlacementTable? newer;
         try
         {
-            newer = _directory.GetIfNewerAsync(known?.Table.Version ?? -1).GetAwaiter().GetResult();
+            var knownVersion = known?.Table.Version ?? -1;
+            if (_localPlacements is not null && _localPlacements.TryGet(Model, out var published))
+            {
+                var table = published.Table;
+                newer = table.Version > knownVersion ? table : null;
+                InProcessPlacementReads++;
+            }
+            else
+            {
+                newer = _directory.GetIfNewerAsync(knownVersion).GetAwaiter().GetResult();
+            }
+
             _directoryUnreachable = false;
         }
         catch (Exception ex) when (known is not null && IsRetryable(ex))

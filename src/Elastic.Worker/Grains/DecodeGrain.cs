@@ -35,6 +35,7 @@ internal sealed partial class DecodeGrain(
     RemotePrefill prefill,
     TransferCounters transfers,
     LocalShards localShards,
+    LocalPlacements localPlacements,
     ILoggerFactory loggers) : Grain, IDecodeGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<DecodeGrain>();
@@ -52,7 +53,7 @@ internal sealed partial class DecodeGrain(
         }
 
         var o = options.Value;
-        var engine = WorkerEngines.Create(served, o, grains, loggers, transfers, localShards, monitor.TraceSink);
+        var engine = WorkerEngines.Create(served, o, grains, loggers, transfers, localShards, localPlacements, monitor.TraceSink);
         _loop = new EngineLoop(engine, loggers.CreateLogger<EngineLoop>());
         monitor.Attach(engine);
         _generator = new TextGenerator(served, _loop);

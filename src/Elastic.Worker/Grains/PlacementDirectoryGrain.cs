@@ -1,4 +1,6 @@
 using Elastic.Abstractions.Grains;
+using Elastic.Worker.Experts;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Elastic.Worker.Grains;
@@ -6,12 +8,39 @@ namespace Elastic.Worker.Grains;
 /// <summary>
 /// Holds one model's current placement table in grain storage (<see cref="PlacementStorage.Name"/>: Redis in a
 /// multi-process cluster, memory in one process), so the table survives the silo that hosted the directory.
+/// Each stored table is also published to the silo's <see cref="LocalPlacements"/> for engines running here.
 /// </summary>
 internal sealed partial class PlacementDirectoryGrain(
     [PersistentState("placement", PlacementStorage.Name)] IPersistentState<PlacementDirectoryState> state,
-    ILogger<PlacementDirectoryGrain> logger) : Grain, IPlacementDirectoryGrain
+    ILogger<PlacementDirectoryGrain> logger,
+    IServiceProvider services) : Grain, IPlacementDirectoryGrain
 {
+    private LocalPlacements? _local;
+    private PublishedTable? _published;
+
     private PlacementTable Current => state.State.Table ?? PlacementTable.Empty(this.GetPrimaryKeyString());
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _local = services.GetService<LocalPlacements>();
+        if (_local is not null)
+        {
+            _published = new PublishedTable(Current);
+            _local.Add(this.GetPrimaryKeyString(), _published);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_published is not null)
+        {
+            _local?.Remove(this.GetPrimaryKeyString(), _published);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task<PlacementTable> GetAsync() => Task.FromResult(Current);
 
@@ -33,8 +62,20 @@ internal sealed partial class PlacementDirectoryGrain(
         }
 
         table.Validate();
+        var previous = state.State.Table;
         state.State.Table = table;
-        await state.WriteStateAsync().ConfigureAwait(true);
+        try
+        {
+            await state.WriteStateAsync().ConfigureAwait(true);
+        }
+        catch
+        {
+            // Not stored, not published: the directory keeps answering with the table it has stored.
+            state.State.Table = previous;
+            throw;
+        }
+
+        _published?.Table = table;
         var shards = table.ExpertsByShard().Count;
         LogPublished(logger, model, table.Version, table.Entries.Length, shards);
         return table;

@@ -28,6 +28,7 @@ internal sealed partial class PrefillGrain(
     ExpertShardBootstrap experts,
     TransferCounters transfers,
     LocalShards localShards,
+    LocalPlacements localPlacements,
     ILoggerFactory loggers) : Grain, IPrefillGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<PrefillGrain>();
@@ -47,7 +48,7 @@ internal sealed partial class PrefillGrain(
             await experts.WhenReady.WaitAsync(cancellationToken).ConfigureAwait(true);
         }
 
-        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers, transfers, localShards), loggers.CreateLogger<EngineLoop>());
+        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers, transfers, localShards, localPlacements), loggers.CreateLogger<EngineLoop>());
         LogActivated(_logger, served.Name, o.ExpertExecution);
     }
 

@@ -11,7 +11,7 @@ namespace Elastic.Worker.Hosting;
 /// <summary>Builds a silo's inference engines (decode and prefill) from the worker's settings, one way for both.</summary>
 internal static class WorkerEngines
 {
-    public static InferenceEngine Create(ServedModel served, WorkerOptions options, IGrainFactory grains, ILoggerFactory loggers, TransferCounters transfers, LocalShards localShards, IRoutingTraceSink? trace = null)
+    public static InferenceEngine Create(ServedModel served, WorkerOptions options, IGrainFactory grains, ILoggerFactory loggers, TransferCounters transfers, LocalShards localShards, LocalPlacements localPlacements, IRoutingTraceSink? trace = null)
     {
         var engineOptions = new EngineOptions
         {
@@ -23,7 +23,7 @@ internal static class WorkerEngines
             EosTokenIds = served.EosTokenIds,
         };
         IExpertExecutor experts = options.ExpertExecution == ExpertExecution.Cluster
-            ? new OrleansExpertExecutor(grains, served.Name, loggers.CreateLogger<OrleansExpertExecutor>(), transfers, localShards)
+            ? new OrleansExpertExecutor(grains, served.Name, loggers.CreateLogger<OrleansExpertExecutor>(), transfers, localShards, localPlacements)
             : served.Model.Experts;
         return new InferenceEngine(served.Model.Transformer, experts, engineOptions, trace);
     }

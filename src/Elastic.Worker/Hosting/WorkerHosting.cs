@@ -33,6 +33,7 @@ public static class WorkerHosting
         services.TryAddSingleton<RemotePrefill>();
         services.TryAddSingleton<TransferCounters>();
         services.TryAddSingleton<LocalShards>();
+        services.TryAddSingleton<LocalPlacements>();
         services.TryAddSingleton<WorkerDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerDrain>());
         services.TryAddSingleton<GrainGenerationBackend>();

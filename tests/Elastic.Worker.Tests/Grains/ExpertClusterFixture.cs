@@ -36,6 +36,9 @@ public sealed class ExpertClusterFixture : IAsyncLifetime
     /// <summary>The expert shards active in silo <paramref name="name"/>.</summary>
     public LocalShards LocalShardsOf(string name) => Silo(name).ServiceProvider.GetRequiredService<LocalShards>();
 
+    /// <summary>The placement directories active in silo <paramref name="name"/>.</summary>
+    public LocalPlacements LocalPlacementsOf(string name) => Silo(name).ServiceProvider.GetRequiredService<LocalPlacements>();
+
     /// <summary>The grain factory of the decode silo: where the engine runs in production.</summary>
     public IGrainFactory DecodeGrains => Silo(DecodeSilo).ServiceProvider.GetRequiredService<IGrainFactory>();
 
@@ -48,6 +51,7 @@ public sealed class ExpertClusterFixture : IAsyncLifetime
         {
             silo.AddRolePlacement(RolesOf(options.SiloName), o => o.MetadataWait = TimeSpan.FromSeconds(1)).AddInMemoryPlacementStorageIfMissing();
             silo.Services.AddSingleton<LocalShards>();
+            silo.Services.AddSingleton<LocalPlacements>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -113,17 +113,24 @@ public sealed class OrleansExpertExecutorTests(ExpertClusterFixture fixture) : I
         Assert.Equal(new ExpertId(0, 3), error.Expert);
     }
 
-    [Fact]
-    public async Task PlacementPublishedMidStep_IsUsedFromTheNextStepOnly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PlacementPublishedMidStep_IsUsedFromTheNextStepOnly(bool directoryInProcess)
     {
-        const string model = "mid-step";
+        var model = directoryInProcess ? "mid-step-here" : "mid-step";
         var directory = fixture.DecodeGrains.GetGrain<IPlacementDirectoryGrain>(model);
         var v1 = await directory.SpreadEvenlyAsync(fixture.SparseLayers, fixture.Local.Config.NumExperts, ["mid/a", "mid/b"], 1);
         var byShard = v1.ExpertsByShard();
         await fixture.LoadShardAsync("mid/a", "Silo_1", byShard["mid/a"]);
         await fixture.LoadShardAsync("mid/b", "Silo_2", fixture.AllExperts);
         var v2 = new PlacementTable(model, v1.Version + 1, [.. v1.Entries.Select(e => new ExpertPlacement(e.Expert, ["mid/b"]))]);
-        var executor = new RecordingExecutor(new OrleansExpertExecutor(fixture.DecodeGrains, model));
+        // In-process: the engine runs in the silo that hosts the directory and reads the stored table there.
+        var host = directoryInProcess ? fixture.Cluster.Silos.Single(s => fixture.LocalPlacementsOf(s.Name).Models.Contains(model)) : null;
+        var inner = host is null
+            ? new OrleansExpertExecutor(fixture.DecodeGrains, model)
+            : new OrleansExpertExecutor(host.ServiceProvider.GetRequiredService<IGrainFactory>(), model, localPlacements: fixture.LocalPlacementsOf(host.Name));
+        var executor = new RecordingExecutor(inner);
         var shardA = fixture.DecodeGrains.GetGrain<IExpertShardGrain>("mid/a");
         long? batchesOfA = null;
         var sink = new StepHook(onLayer: (step, layer) =>
@@ -153,6 +160,7 @@ public sealed class OrleansExpertExecutorTests(ExpertClusterFixture fixture) : I
         // Shard a holds nothing under v2: after the step that saw the publish, no batch reached it.
         Assert.NotNull(batchesOfA);
         Assert.Equal(batchesOfA, (await shardA.GetStatusAsync()).Batches);
+        Assert.Equal(directoryInProcess ? 6 : 0, inner.InProcessPlacementReads);
     }
 
     private async Task<OrleansExpertExecutor> SpreadOverTwoShardsAsync(string model)
