@@ -16,9 +16,9 @@ namespace Elastic.Worker.Experts;
 /// shard under the placement version pinned for the whole step, each shard gets one call with only
 /// the rows it needs, and the weighted partial sums are added up. A call that fails because its
 /// silo is gone, it timed out or the shard came back empty is retried once on another replica.
-/// A shard active in this very silo (<see cref="LocalShards"/>) is computed in-process with its experts, on this
+/// A shard active in this very silo (<see cref="SiloLocal{TState}"/>) is computed in-process with its experts, on this
 /// thread, instead of through a grain call: same batch, same result, no thread hops. Likewise the step's placement
-/// is read from the directory's last stored table when the directory is active here (<see cref="LocalPlacements"/>).
+/// is read from the directory's last stored table when the directory is active here (<see cref="SiloLocal{TState}"/>).
 /// </summary>
 /// <remarks>
 /// Runs on the engine's compute thread and blocks on the grain calls there: that thread exists for
@@ -31,8 +31,8 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private readonly IPlacementDirectoryGrain _directory;
     private readonly ILogger _logger;
     private readonly TransferCounters? _transfers;
-    private readonly LocalShards? _local;
-    private readonly LocalPlacements? _localPlacements;
+    private readonly SiloLocal<ShardExperts>? _local;
+    private readonly SiloLocal<PublishedTable>? _localPlacements;
 
     // Grain references by shard id: GetGrain resolves the interface type on every call (~1 % of the engine thread).
     private readonly Dictionary<string, IExpertShardGrain> _shards = new(StringComparer.Ordinal);
@@ -46,7 +46,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     /// <param name="transfers">Counts the bytes of every shard call, when given.</param>
     /// <param name="local">The shards of the silo this executor runs in, computed in-process; null sends every batch as a grain call.</param>
     /// <param name="localPlacements">The placement directories of the silo this executor runs in; null asks the directory grain every step.</param>
-    public OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null, TransferCounters? transfers = null, LocalShards? local = null, LocalPlacements? localPlacements = null)
+    internal OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null, TransferCounters? transfers = null, SiloLocal<ShardExperts>? local = null, SiloLocal<PublishedTable>? localPlacements = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrWhiteSpace(model);

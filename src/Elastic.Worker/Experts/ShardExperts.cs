@@ -11,7 +11,7 @@ namespace Elastic.Worker.Experts;
 
 /// <summary>
 /// The experts one expert shard holds and the one way to compute a batch with them, shared by the shard's grain and by
-/// engines of the same silo that call the shard in-process (<see cref="LocalShards"/>). Thread-safe: loads and unloads
+/// engines of the same silo that call the shard in-process (<see cref="SiloLocal{TState}"/>). Thread-safe: loads and unloads
 /// swap the set whole, and weights taken out of it are disposed only once no batch computes with them any more.
 /// </summary>
 internal sealed class ShardExperts(string shard, ServingMetrics? metrics)

@@ -34,8 +34,8 @@ internal sealed partial class DecodeGrain(
     EngineMonitor monitor,
     RemotePrefill prefill,
     TransferCounters transfers,
-    LocalShards localShards,
-    LocalPlacements localPlacements,
+    SiloLocal<ShardExperts> localShards,
+    SiloLocal<PublishedTable> localPlacements,
     ILoggerFactory loggers) : Grain, IDecodeGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<DecodeGrain>();

@@ -14,7 +14,7 @@ namespace Elastic.Worker.Grains;
 /// <summary>
 /// Holds a set of routed experts and computes batches for them (<see cref="ShardExperts"/>): small batches in the
 /// grain's turn, big ones on the thread pool; each batch's TorchSharp dispose scope opens and closes on one thread
-/// with no await inside it. Engines of the same silo compute with the same experts in-process (<see cref="LocalShards"/>).
+/// with no await inside it. Engines of the same silo compute with the same experts in-process (<see cref="SiloLocal{TState}"/>).
 /// </summary>
 [RolePlacement(WorkerRole.Expert)]
 internal sealed partial class ExpertShardGrain(
@@ -24,7 +24,7 @@ internal sealed partial class ExpertShardGrain(
     IServiceProvider services) : Grain, IExpertShardGrain
 {
     private ShardExperts _experts = null!;
-    private LocalShards? _local;
+    private SiloLocal<ShardExperts>? _local;
     private string? _checkpoint;
 
     private string Shard => this.GetPrimaryKeyString();
@@ -57,7 +57,7 @@ internal sealed partial class ExpertShardGrain(
     /// <summary>
     /// An activation that finds a stored load (the shard ran before: its silo died, or Orleans moved the activation)
     /// loads the same experts again before it takes calls, so the placement table stays true without a caller's help.
-    /// It then registers with the silo's <see cref="LocalShards"/>, so engines here call it in-process.
+    /// It then registers with the silo's <see cref="SiloLocal{TState}"/>, so engines here call it in-process.
     /// </summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -72,8 +72,8 @@ internal sealed partial class ExpertShardGrain(
             LogRestored(logger, Shard, loaded.Count, megabytes, clock.Elapsed.TotalSeconds);
         }
 
-        _local = services.GetService<LocalShards>();
-        _local?.Add(_experts);
+        _local = services.GetService<SiloLocal<ShardExperts>>();
+        _local?.Add(Shard, _experts);
     }
 
     private Task RememberAsync()
@@ -114,7 +114,7 @@ internal sealed partial class ExpertShardGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _local?.Remove(_experts);
+        _local?.Remove(Shard, _experts);
         _experts.Remove(null);
         return Task.CompletedTask;
     }

@@ -8,21 +8,21 @@ namespace Elastic.Worker.Grains;
 /// <summary>
 /// Holds one model's current placement table in grain storage (<see cref="PlacementStorage.Name"/>: Redis in a
 /// multi-process cluster, memory in one process), so the table survives the silo that hosted the directory.
-/// Each stored table is also published to the silo's <see cref="LocalPlacements"/> for engines running here.
+/// Each stored table is also published to the silo's <see cref="SiloLocal{TState}"/> for engines running here.
 /// </summary>
 internal sealed partial class PlacementDirectoryGrain(
     [PersistentState("placement", PlacementStorage.Name)] IPersistentState<PlacementDirectoryState> state,
     ILogger<PlacementDirectoryGrain> logger,
     IServiceProvider services) : Grain, IPlacementDirectoryGrain
 {
-    private LocalPlacements? _local;
+    private SiloLocal<PublishedTable>? _local;
     private PublishedTable? _published;
 
     private PlacementTable Current => state.State.Table ?? PlacementTable.Empty(this.GetPrimaryKeyString());
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _local = services.GetService<LocalPlacements>();
+        _local = services.GetService<SiloLocal<PublishedTable>>();
         if (_local is not null)
         {
             _published = new PublishedTable(Current);

@@ -27,8 +27,8 @@ internal sealed partial class PrefillGrain(
     IOptions<WorkerOptions> options,
     ExpertShardBootstrap experts,
     TransferCounters transfers,
-    LocalShards localShards,
-    LocalPlacements localPlacements,
+    SiloLocal<ShardExperts> localShards,
+    SiloLocal<PublishedTable> localPlacements,
     ILoggerFactory loggers) : Grain, IPrefillGrain, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<PrefillGrain>();

@@ -11,7 +11,7 @@ namespace Elastic.Worker.Hosting;
 /// <summary>Builds a silo's inference engines (decode and prefill) from the worker's settings, one way for both.</summary>
 internal static class WorkerEngines
 {
-    public static InferenceEngine Create(ServedModel served, WorkerOptions options, IGrainFactory grains, ILoggerFactory loggers, TransferCounters transfers, LocalShards localShards, LocalPlacements localPlacements, IRoutingTraceSink? trace = null)
+    public static InferenceEngine Create(ServedModel served, WorkerOptions options, IGrainFactory grains, ILoggerFactory loggers, TransferCounters transfers, SiloLocal<ShardExperts> localShards, SiloLocal<PublishedTable> localPlacements, IRoutingTraceSink? trace = null)
     {
         var engineOptions = new EngineOptions
         {

@@ -32,8 +32,8 @@ public static class WorkerHosting
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ExpertShardBootstrap>());
         services.TryAddSingleton<RemotePrefill>();
         services.TryAddSingleton<TransferCounters>();
-        services.TryAddSingleton<LocalShards>();
-        services.TryAddSingleton<LocalPlacements>();
+        services.TryAddSingleton<SiloLocal<ShardExperts>>();
+        services.TryAddSingleton<SiloLocal<PublishedTable>>();
         services.TryAddSingleton<WorkerDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerDrain>());
         services.TryAddSingleton<GrainGenerationBackend>();

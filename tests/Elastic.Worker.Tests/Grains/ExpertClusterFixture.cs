@@ -34,10 +34,10 @@ public sealed class ExpertClusterFixture : IAsyncLifetime
     public IReadOnlyList<InProcessSiloHandle> ExpertSilos => [.. Cluster.Silos.Where(s => RolesOf(s.Name).HasFlag(WorkerRole.Expert))];
 
     /// <summary>The expert shards active in silo <paramref name="name"/>.</summary>
-    public LocalShards LocalShardsOf(string name) => Silo(name).ServiceProvider.GetRequiredService<LocalShards>();
+    internal SiloLocal<ShardExperts> LocalShardsOf(string name) => Silo(name).ServiceProvider.GetRequiredService<SiloLocal<ShardExperts>>();
 
     /// <summary>The placement directories active in silo <paramref name="name"/>.</summary>
-    public LocalPlacements LocalPlacementsOf(string name) => Silo(name).ServiceProvider.GetRequiredService<LocalPlacements>();
+    internal SiloLocal<PublishedTable> LocalPlacementsOf(string name) => Silo(name).ServiceProvider.GetRequiredService<SiloLocal<PublishedTable>>();
 
     /// <summary>The grain factory of the decode silo: where the engine runs in production.</summary>
     public IGrainFactory DecodeGrains => Silo(DecodeSilo).ServiceProvider.GetRequiredService<IGrainFactory>();
@@ -50,8 +50,8 @@ public sealed class ExpertClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((options, silo) =>
         {
             silo.AddRolePlacement(RolesOf(options.SiloName), o => o.MetadataWait = TimeSpan.FromSeconds(1)).AddInMemoryPlacementStorageIfMissing();
-            silo.Services.AddSingleton<LocalShards>();
-            silo.Services.AddSingleton<LocalPlacements>();
+            silo.Services.AddSingleton<SiloLocal<ShardExperts>>();
+            silo.Services.AddSingleton<SiloLocal<PublishedTable>>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -62,8 +62,8 @@ public sealed class OrleansExpertExecutorTests(ExpertClusterFixture fixture) : I
         var mixed = await Task.Run(() => Generate(executor, maxTokens: 8));
 
         Assert.Equal(local, mixed);
-        Assert.Contains(shards[0], fixture.LocalShardsOf("Silo_1").Ids);
-        Assert.DoesNotContain(shards[1], fixture.LocalShardsOf("Silo_1").Ids);
+        Assert.Contains(shards[0], fixture.LocalShardsOf("Silo_1").Keys);
+        Assert.DoesNotContain(shards[1], fixture.LocalShardsOf("Silo_1").Keys);
         var statuses = await Task.WhenAll(shards.Select(s => grainsOfSilo1.GetGrain<IExpertShardGrain>(s).GetStatusAsync()));
         Assert.All(statuses, s => Assert.True(s.Batches > 0, $"shard {s.Shard} computed no batch"));
 
@@ -126,7 +126,7 @@ public sealed class OrleansExpertExecutorTests(ExpertClusterFixture fixture) : I
         await fixture.LoadShardAsync("mid/b", "Silo_2", fixture.AllExperts);
         var v2 = new PlacementTable(model, v1.Version + 1, [.. v1.Entries.Select(e => new ExpertPlacement(e.Expert, ["mid/b"]))]);
         // In-process: the engine runs in the silo that hosts the directory and reads the stored table there.
-        var host = directoryInProcess ? fixture.Cluster.Silos.Single(s => fixture.LocalPlacementsOf(s.Name).Models.Contains(model)) : null;
+        var host = directoryInProcess ? fixture.Cluster.Silos.Single(s => fixture.LocalPlacementsOf(s.Name).Keys.Contains(model)) : null;
         var inner = host is null
             ? new OrleansExpertExecutor(fixture.DecodeGrains, model)
             : new OrleansExpertExecutor(host.ServiceProvider.GetRequiredService<IGrainFactory>(), model, localPlacements: fixture.LocalPlacementsOf(host.Name));
