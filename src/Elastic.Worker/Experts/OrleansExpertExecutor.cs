@@ -43,7 +43,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     /// <param name="grains">Grain factory of the hosting silo or a cluster client.</param>
     /// <param name="model">The model name: key of its <see cref="IPlacementDirectoryGrain"/>.</param>
     /// <param name="logger">Logs placement changes and retries.</param>
-    /// <param name="transfers">Counts the bytes of every shard call, when given.</param>
+    /// <param name="transfers">Counts the bytes of every call to another silo's shard, and the in-process ones apart, when given.</param>
     /// <param name="local">The shards of the silo this executor runs in, computed in-process; null sends every batch as a grain call.</param>
     /// <param name="localPlacements">The placement directories of the silo this executor runs in; null asks the directory grain every step.</param>
     internal OrleansExpertExecutor(IGrainFactory grains, string model, ILogger? logger = null, TransferCounters? transfers = null, SiloLocal<ShardExperts>? local = null, SiloLocal<PublishedTable>? localPlacements = null)
@@ -169,11 +169,11 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         foreach (var (shard, groups) in byShard)
         {
             var batch = BuildBatch(placement.Table.Version, routing, input, width, groups, out var globalRows);
-            var call = new ShardCall(shard, groups, globalRows, PayloadBytes(batch), Task: null!);
+            var call = new ShardCall(shard, groups, globalRows, PayloadBytes(batch), InProcess: false, Task: null!);
             if (TryBeginHere(shard, batch) is { } work)
             {
                 (here ??= []).Add((calls.Count, work));
-                calls.Add(call);
+                calls.Add(call with { InProcess = true });
                 continue;
             }
 
@@ -332,7 +332,15 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
                 continue;
             }
 
-            transfers?.AddExpertCall(call.PayloadBytes, (long)result.Output.Length * sizeof(float));
+            if (call.InProcess)
+            {
+                transfers?.AddInProcessExpertCall();
+            }
+            else
+            {
+                transfers?.AddExpertCall(call.PayloadBytes, (long)result.Output.Length * sizeof(float));
+            }
+
             if (result.Output.Length != call.GlobalRows.Length * width)
             {
                 throw new InvalidOperationException($"expert shard '{call.Shard}' returned {result.Output.Length} floats for {call.GlobalRows.Length} rows × {width}");
@@ -412,7 +420,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private static long PayloadBytes(ExpertBatch batch) =>
         sizeof(float) * ((long)batch.Rows * batch.Hidden + batch.Assignments.Sum(a => 1L + a.Rows.Length + a.Weights.Length));
 
-    private sealed record ShardCall(string Shard, List<ExpertGroup> Groups, int[] GlobalRows, long PayloadBytes, Task<ExpertBatchResult> Task);
+    private sealed record ShardCall(string Shard, List<ExpertGroup> Groups, int[] GlobalRows, long PayloadBytes, bool InProcess, Task<ExpertBatchResult> Task);
 
     [LoggerMessage(EventId = 2220, Level = LogLevel.Information, Message = "Expert placement of {Model}: v{Old} → v{New} ({Experts} experts); takes effect from the next step")]
     private static partial void LogPlacementChanged(ILogger logger, string model, long old, long @new, int experts);

@@ -21,4 +21,5 @@ public static class ServingMetricNames
     public const string KvTransferTokens = "elastic_kv_transfer_tokens_total";
     public const string ExpertDispatchBytes = "elastic_expert_dispatch_bytes_total";
     public const string ExpertDispatchCalls = "elastic_expert_dispatch_calls_total";
+    public const string ExpertInProcessCalls = "elastic_expert_inprocess_calls_total";
 }

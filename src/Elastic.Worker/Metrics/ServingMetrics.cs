@@ -95,9 +95,10 @@ public sealed class ServingMetrics
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
         var kvBytes = factory.CreateCounter(ServingMetricNames.KvTransferBytes, "KV-cache bytes received from prefill silos (payload).");
         var kvTokens = factory.CreateCounter(ServingMetricNames.KvTransferTokens, "Prompt tokens whose KV cache was received from prefill silos.");
-        var dispatch = factory.CreateCounter(ServingMetricNames.ExpertDispatchBytes, "Activation bytes exchanged with expert shards (payload), by direction.",
+        var dispatch = factory.CreateCounter(ServingMetricNames.ExpertDispatchBytes, "Activation bytes exchanged with expert shards on other silos (payload), by direction.",
             new CounterConfiguration { LabelNames = ["direction"] });
-        var calls = factory.CreateCounter(ServingMetricNames.ExpertDispatchCalls, "Calls to expert shards (one per shard per MoE layer per step).");
+        var calls = factory.CreateCounter(ServingMetricNames.ExpertDispatchCalls, "Calls to expert shards on other silos (one per shard per MoE layer per step).");
+        var inProcess = factory.CreateCounter(ServingMetricNames.ExpertInProcessCalls, "Expert-shard batches computed in this process because the shard is active here (not in elastic_expert_dispatch_*).");
         Registry.AddBeforeCollectCallback(() =>
         {
             kvBytes.IncTo(transfers.KvBytes);
@@ -105,6 +106,7 @@ public sealed class ServingMetrics
             dispatch.WithLabels("sent").IncTo(transfers.ExpertBytesSent);
             dispatch.WithLabels("received").IncTo(transfers.ExpertBytesReceived);
             calls.IncTo(transfers.ExpertCalls);
+            inProcess.IncTo(transfers.ExpertCallsInProcess);
         });
     }
 

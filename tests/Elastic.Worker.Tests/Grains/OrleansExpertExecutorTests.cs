@@ -5,6 +5,7 @@ using Elastic.Inference.Modeling;
 using Elastic.Inference.Sampling;
 using Elastic.Inference.Tracing;
 using Elastic.Worker.Experts;
+using Elastic.Worker.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Elastic.Worker.Tests.Grains;
@@ -56,7 +57,8 @@ public sealed class OrleansExpertExecutorTests(ExpertClusterFixture fixture) : I
         await fixture.LoadShardAsync(shards[0], "Silo_1", byShard[shards[0]]);
         await fixture.LoadShardAsync(shards[1], "Silo_2", byShard[shards[1]]);
         var grainsOfSilo1 = fixture.Silo("Silo_1").ServiceProvider.GetRequiredService<IGrainFactory>();
-        var executor = new OrleansExpertExecutor(grainsOfSilo1, model, local: fixture.LocalShardsOf("Silo_1"));
+        var counters = new TransferCounters();
+        var executor = new OrleansExpertExecutor(grainsOfSilo1, model, transfers: counters, local: fixture.LocalShardsOf("Silo_1"));
 
         var local = await Task.Run(() => Generate(fixture.Local.Experts, maxTokens: 8));
         var mixed = await Task.Run(() => Generate(executor, maxTokens: 8));
@@ -67,8 +69,12 @@ public sealed class OrleansExpertExecutorTests(ExpertClusterFixture fixture) : I
         var statuses = await Task.WhenAll(shards.Select(s => grainsOfSilo1.GetGrain<IExpertShardGrain>(s).GetStatusAsync()));
         Assert.All(statuses, s => Assert.True(s.Batches > 0, $"shard {s.Shard} computed no batch"));
 
-        // Every batch of the co-located shard was computed in-process, none went through a grain call.
+        // Every batch of the co-located shard was computed in-process, none went through a grain call; the metrics
+        // count the in-process calls apart from the calls (and bytes) that crossed to the other silo.
         Assert.Equal(statuses[0].Batches, executor.InProcessCalls);
+        Assert.Equal(executor.InProcessCalls, counters.ExpertCallsInProcess);
+        Assert.Equal(statuses[1].Batches, counters.ExpertCalls);
+        Assert.True(counters.ExpertBytesSent > 0);
     }
 
     [Fact]
