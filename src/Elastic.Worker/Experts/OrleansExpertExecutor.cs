@@ -16,8 +16,8 @@ namespace Elastic.Worker.Experts;
 /// shard under the placement version pinned for the whole step, each shard gets one call with only
 /// the rows it needs, and the weighted partial sums are added up. A call that fails because its
 /// silo is gone, it timed out or the shard came back empty is retried once on another replica.
-/// A shard active in this very silo (<see cref="SiloLocal{TState}"/>) is computed in-process with its experts, on this
-/// thread, instead of through a grain call: same batch, same result, no thread hops. Likewise the step's placement
+/// Shards active in this very silo (<see cref="SiloLocal{TState}"/>) are computed in-process with their experts, on
+/// this thread and in one pass over the step's hidden states, instead of through grain calls: no copies, no thread hops. Likewise the step's placement
 /// is read from the directory's last stored table when the directory is active here (<see cref="SiloLocal{TState}"/>).
 /// </summary>
 /// <remarks>
@@ -98,19 +98,37 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         LastUsedVersion = placement.Table.Version;
         var rows = routing.Rows;
         var width = (int)hidden.shape[1];
-        var output = new float[rows * width];
-        if (routing.Groups.Count > 0)
+        if (routing.Groups.Count == 0)
         {
-            var input = TensorCopy.ToArray<float>(hidden);
-            var calls = Plan(placement, routing, input, width, skip: null);
-            var failed = Complete(calls, output, width, _transfers);
-            if (failed.Count > 0)
-            {
-                Retry(placement, routing, input, width, failed, output);
-            }
+            return torch.zeros(rows, width);
         }
 
-        return torch.tensor(output, [rows, width]);
+        var byShard = Assign(placement, routing.Groups, skip: null);
+        var here = HoldHere(byShard, routing.Layer, width);
+        List<ShardCall> calls = [];
+        float[]? input = null;
+        if (byShard.Count > 0)
+        {
+            input = TensorCopy.ToArray<float>(hidden);
+            calls = Send(placement, routing, input, width, byShard);
+        }
+
+        // After the grain calls went out, so the other silos compute while this thread does.
+        var result = here.Count > 0 ? ComputeHere(hidden, routing, here) : null;
+        if (calls.Count == 0)
+        {
+            return result!;
+        }
+
+        var output = new float[rows * width];
+        var failed = Complete(calls, output, width, _transfers);
+        if (failed.Count > 0)
+        {
+            Retry(placement, routing, input!, width, failed, output);
+        }
+
+        var remote = torch.tensor(output, [rows, width]);
+        return result is null ? remote : result.add_(remote);
     }
 
     private void Retry(Placement placement, ExpertRouting routing, float[] input, int width, List<(ShardCall Call, Exception Error)> failed, float[] output)
@@ -142,11 +160,15 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         }
     }
 
-    /// <summary>Groups the routing's experts by the first usable replica and builds one compact batch per shard.</summary>
-    private List<ShardCall> Plan(Placement placement, ExpertRouting routing, float[] input, int width, HashSet<string>? skip, List<ExpertGroup>? only = null)
+    /// <summary>Groups the routing's experts by the first usable replica and sends one compact batch per shard.</summary>
+    private List<ShardCall> Plan(Placement placement, ExpertRouting routing, float[] input, int width, HashSet<string>? skip, List<ExpertGroup>? only = null) =>
+        Send(placement, routing, input, width, Assign(placement, only ?? routing.Groups, skip));
+
+    /// <summary>The groups of each shard that computes them: the first replica of each expert not in <paramref name="skip"/>.</summary>
+    private Dictionary<string, List<ExpertGroup>> Assign(Placement placement, IReadOnlyList<ExpertGroup> groups, HashSet<string>? skip)
     {
         var byShard = new Dictionary<string, List<ExpertGroup>>(StringComparer.Ordinal);
-        foreach (var group in only ?? routing.Groups)
+        foreach (var group in groups)
         {
             var id = new ExpertId(group.Expert.Layer, group.Expert.Expert);
             if (!placement.Shards.TryGetValue(id, out var replicas))
@@ -164,95 +186,109 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
             list.Add(group);
         }
 
+        return byShard;
+    }
+
+    private List<ShardCall> Send(Placement placement, ExpertRouting routing, float[] input, int width, Dictionary<string, List<ExpertGroup>> byShard)
+    {
         var calls = new List<ShardCall>(byShard.Count);
-        List<(int Call, ShardExperts.ShardBatch Work)>? here = null;
         foreach (var (shard, groups) in byShard)
         {
             var batch = BuildBatch(placement.Table.Version, routing, input, width, groups, out var globalRows);
-            var call = new ShardCall(shard, groups, globalRows, PayloadBytes(batch), InProcess: false, Task: null!);
-            if (TryBeginHere(shard, batch) is { } work)
-            {
-                (here ??= []).Add((calls.Count, work));
-                calls.Add(call with { InProcess = true });
-                continue;
-            }
-
             if (!_shards.TryGetValue(shard, out var grain))
             {
                 _shards[shard] = grain = _grains.GetGrain<IExpertShardGrain>(shard);
             }
 
-            calls.Add(call with { Task = grain.ComputeAsync(batch) });
-        }
-
-        if (here is not null)
-        {
-            // After the grain calls went out, so the remote shards compute while this thread does.
-            ComputeHere(calls, here, routing.Rows);
-            InProcessCalls += here.Count;
+            calls.Add(new ShardCall(shard, groups, globalRows, PayloadBytes(batch), grain.ComputeAsync(batch)));
         }
 
         return calls;
     }
 
-    /// <summary>Begins <paramref name="batch"/> on the shard if it is active in this silo and holds its experts.</summary>
-    private ShardExperts.ShardBatch? TryBeginHere(string shard, ExpertBatch batch)
+    /// <summary>
+    /// Takes out of <paramref name="byShard"/> the shards active in this silo that hold all their experts of the layer,
+    /// holding those experts until <see cref="ComputeHere"/> releases them. A shard mid-load, mid-unload or
+    /// deactivating stays in <paramref name="byShard"/>: its grain call gets the shard's own answer.
+    /// </summary>
+    private List<HeldShard> HoldHere(Dictionary<string, List<ExpertGroup>> byShard, int layer, int width)
     {
-        if (_local is null || !_local.TryGet(shard, out var experts))
+        List<HeldShard> held = [];
+        if (_local is null)
         {
-            return null;
+            return held;
         }
 
+        foreach (var (shard, groups) in byShard)
+        {
+            if (_local.TryGet(shard, out var experts) && experts.Hidden == width && experts.TryHold(layer, groups) is { } weights)
+            {
+                held.Add(new HeldShard(experts, groups, weights));
+            }
+        }
+
+        foreach (var h in held)
+        {
+            byShard.Remove(h.Experts.Shard);
+        }
+
+        return held;
+    }
+
+    /// <summary>
+    /// Runs every held shard's experts on this thread in one pass over the step's hidden states (no copies: the rows
+    /// stay where the routing put them), then releases the experts and counts each shard's batch as its grain would.
+    /// </summary>
+    private Tensor ComputeHere(Tensor hidden, ExpertRouting routing, List<HeldShard> here)
+    {
+        var work = new List<(ExpertGroup Group, ExpertWeights Weights)>();
+        foreach (var h in here)
+        {
+            for (var i = 0; i < h.Groups.Count; i++)
+            {
+                work.Add((h.Groups[i], h.Weights[i]));
+            }
+        }
+
+        var computed = false;
         try
         {
-            return experts.Begin(batch);
+            var result = LocalExpertExecutor.Run(hidden, work);
+            computed = true;
+            return result;
         }
-        catch (Exception ex) when (ex is ExpertNotLoadedException or ArgumentException)
+        finally
         {
-            // Mid-load, mid-unload or deactivating (or a batch the shard refuses): the grain call gets the shard's own
-            // answer, a fresh activation or the same error, through the one path that reports failures.
-            return null;
+            foreach (var h in here)
+            {
+                h.Experts.Release(routing.Layer, h.Groups, DistinctRows(h.Groups, routing.Rows), computed);
+                _transfers?.AddInProcessExpertCall();
+            }
+
+            InProcessCalls += here.Count;
         }
     }
 
-    /// <summary>Rows from which two or more co-located shards compute side by side, as their grains would.</summary>
-    private const int ParallelRowsHere = 64;
-
-    private static void ComputeHere(List<ShardCall> calls, List<(int Call, ShardExperts.ShardBatch Work)> here, int rows)
+    private static int DistinctRows(List<ExpertGroup> groups, int rows)
     {
-        for (var i = 0; i < here.Count; i++)
+        var seen = new bool[rows];
+        var count = 0;
+        foreach (var group in groups)
         {
-            var (index, work) = here[i];
-            Task<ExpertBatchResult> task;
-            if (rows >= ParallelRowsHere && i < here.Count - 1)
+            foreach (var row in group.Rows)
             {
-                task = Task.Run(() =>
+                if (!seen[row])
                 {
-                    using (work)
-                    {
-                        return work.Compute();
-                    }
-                });
-            }
-            else
-            {
-                try
-                {
-                    using (work)
-                    {
-                        task = Task.FromResult(work.Compute());
-                    }
-                }
-                catch (Exception ex)
-                {
-                    // Surfaces in Complete like a failed grain call; the other batches still end and release their experts.
-                    task = Task.FromException<ExpertBatchResult>(ex);
+                    seen[row] = true;
+                    count++;
                 }
             }
-
-            calls[index] = calls[index] with { Task = task };
         }
+
+        return count;
     }
+
+    private sealed record HeldShard(ShardExperts Experts, List<ExpertGroup> Groups, ExpertWeights[] Weights);
 
     private static ExpertBatch BuildBatch(long version, ExpertRouting routing, float[] input, int width, List<ExpertGroup> groups, out int[] globalRows)
     {
@@ -332,14 +368,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
                 continue;
             }
 
-            if (call.InProcess)
-            {
-                transfers?.AddInProcessExpertCall();
-            }
-            else
-            {
-                transfers?.AddExpertCall(call.PayloadBytes, (long)result.Output.Length * sizeof(float));
-            }
+            transfers?.AddExpertCall(call.PayloadBytes, (long)result.Output.Length * sizeof(float));
 
             if (result.Output.Length != call.GlobalRows.Length * width)
             {
@@ -420,7 +449,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private static long PayloadBytes(ExpertBatch batch) =>
         sizeof(float) * ((long)batch.Rows * batch.Hidden + batch.Assignments.Sum(a => 1L + a.Rows.Length + a.Weights.Length));
 
-    private sealed record ShardCall(string Shard, List<ExpertGroup> Groups, int[] GlobalRows, long PayloadBytes, bool InProcess, Task<ExpertBatchResult> Task);
+    private sealed record ShardCall(string Shard, List<ExpertGroup> Groups, int[] GlobalRows, long PayloadBytes, Task<ExpertBatchResult> Task);
 
     [LoggerMessage(EventId = 2220, Level = LogLevel.Information, Message = "Expert placement of {Model}: v{Old} → v{New} ({Experts} experts); takes effect from the next step")]
     private static partial void LogPlacementChanged(ILogger logger, string model, long old, long @new, int experts);

@@ -102,7 +102,41 @@ internal sealed class ShardExperts(string shard, ServingMetrics? metrics)
         }
     }
 
-    private void End(ExpertBatch batch, bool computed)
+    /// <summary>
+    /// For an engine of this silo computing the shard's part of a layer itself: holds the experts of
+    /// <paramref name="groups"/> (all of <paramref name="layer"/>) until <see cref="Release"/>, or returns null, holding
+    /// nothing, when the shard lacks one of them.
+    /// </summary>
+    public ExpertWeights[]? TryHold(int layer, IReadOnlyList<ExpertGroup> groups)
+    {
+        lock (_gate)
+        {
+            var weights = new ExpertWeights[groups.Count];
+            for (var i = 0; i < weights.Length; i++)
+            {
+                if (!_experts.TryGetValue(new ExpertId(layer, groups[i].Expert.Expert), out var w))
+                {
+                    return null;
+                }
+
+                weights[i] = w;
+            }
+
+            _inFlight++;
+            return weights;
+        }
+    }
+
+    /// <summary>Ends a <see cref="TryHold"/>, counting the computed batch as the grain counts its own.</summary>
+    public void Release(int layer, IReadOnlyList<ExpertGroup> groups, int rows, bool computed)
+    {
+        End(computed ? (layer, rows, groups.Select(g => (g.Expert.Expert, g.Rows.Length))) : null);
+    }
+
+    private void End(ExpertBatch batch, bool computed) =>
+        End(computed ? (batch.Layer, batch.Rows, batch.Assignments.Select(a => (a.Expert, a.Rows.Length))) : null);
+
+    private void End((int Layer, int Rows, IEnumerable<(int Expert, int Rows)> Experts)? computed)
     {
         lock (_gate)
         {
@@ -110,26 +144,26 @@ internal sealed class ShardExperts(string shard, ServingMetrics? metrics)
             DisposeRetiredIfIdle();
         }
 
-        if (computed)
+        if (computed is { } batch)
         {
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _rows, batch.Rows);
-            CountTokens(batch);
+            CountTokens(batch.Layer, batch.Experts);
         }
     }
 
     /// <summary>elastic_expert_tokens_total with this shard's id: counted where the experts run.</summary>
-    private void CountTokens(ExpertBatch batch)
+    private void CountTokens(int layer, IEnumerable<(int Expert, int Rows)> experts)
     {
         if (metrics is null)
         {
             return;
         }
 
-        var layer = batch.Layer.ToString(CultureInfo.InvariantCulture);
-        foreach (var assignment in batch.Assignments)
+        var layerLabel = layer.ToString(CultureInfo.InvariantCulture);
+        foreach (var (expert, rows) in experts)
         {
-            metrics.ExpertTokens.WithLabels(layer, assignment.Expert.ToString(CultureInfo.InvariantCulture), Shard).Inc(assignment.Rows.Length);
+            metrics.ExpertTokens.WithLabels(layerLabel, expert.ToString(CultureInfo.InvariantCulture), Shard).Inc(rows);
         }
     }
 
