@@ -122,7 +122,14 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
             var decode = Cluster.Silos.Single(s => s.Name != PrefillSilo).ServiceProvider;
             await decode.GetRequiredService<ExpertShardBootstrap>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60));
             Backend = decode.GetRequiredService<IGenerationBackend>();
-            Assert.True(decode.GetRequiredService<RemotePrefill>().ShouldUse(), "the decode silo does not see the prefill silo");
+            // Membership reaches the decode silo's view a little after the roles reach its metadata cache.
+            var remote = decode.GetRequiredService<RemotePrefill>();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!remote.ShouldUse())
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the decode silo does not see the prefill silo");
+                await Task.Delay(50);
+            }
 
             _served = ServedModel.Load(checkpoint);
             _loop = new EngineLoop(_served.CreateEngine(new EngineOptions { KvCacheBytes = 16L << 20 }));
