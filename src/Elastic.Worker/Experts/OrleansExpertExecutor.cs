@@ -17,8 +17,8 @@ namespace Elastic.Worker.Experts;
 /// the rows it needs, and the weighted partial sums are added up. A call that fails because its
 /// silo is gone, it timed out or the shard came back empty is retried once on another replica.
 /// Shards active in this very silo (<see cref="SiloLocal{TState}"/>) are computed in-process with their experts, on
-/// this thread and in one pass over the step's hidden states, instead of through grain calls: no copies, no thread hops. Likewise the step's placement
-/// is read from the directory's last stored table when the directory is active here (<see cref="SiloLocal{TState}"/>).
+/// this thread and in one pass over the step's hidden states, instead of through grain calls: no copies, no thread
+/// hops. Likewise the step's placement is read from the directory's last stored table when the directory is active here.
 /// </summary>
 /// <remarks>
 /// Runs on the engine's compute thread and blocks on the grain calls there: that thread exists for
@@ -107,10 +107,18 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         var here = HoldHere(byShard, routing.Layer, width);
         List<ShardCall> calls = [];
         float[]? input = null;
-        if (byShard.Count > 0)
+        try
         {
-            input = TensorCopy.ToArray<float>(hidden);
-            calls = Send(placement, routing, input, width, byShard);
+            if (byShard.Count > 0)
+            {
+                input = TensorCopy.ToArray<float>(hidden);
+                calls = Send(placement, routing, input, width, byShard);
+            }
+        }
+        catch
+        {
+            Release(routing, here, computed: false);
+            throw;
         }
 
         // After the grain calls went out, so the other silos compute while this thread does.
@@ -259,12 +267,23 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         }
         finally
         {
-            foreach (var h in here)
+            Release(routing, here, computed);
+        }
+    }
+
+    private void Release(ExpertRouting routing, List<HeldShard> here, bool computed)
+    {
+        foreach (var h in here)
+        {
+            h.Experts.Release(routing.Layer, h.Groups, DistinctRows(h.Groups, routing.Rows), computed);
+            if (computed)
             {
-                h.Experts.Release(routing.Layer, h.Groups, DistinctRows(h.Groups, routing.Rows), computed);
                 _transfers?.AddInProcessExpertCall();
             }
+        }
 
+        if (computed)
+        {
             InProcessCalls += here.Count;
         }
     }
@@ -369,7 +388,6 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
             }
 
             transfers?.AddExpertCall(call.PayloadBytes, (long)result.Output.Length * sizeof(float));
-
             if (result.Output.Length != call.GlobalRows.Length * width)
             {
                 throw new InvalidOperationException($"expert shard '{call.Shard}' returned {result.Output.Length} floats for {call.GlobalRows.Length} rows × {width}");
