@@ -72,6 +72,14 @@ internal sealed class ShardExperts(string shard, ServingMetrics? metrics)
             throw new ArgumentException($"batch input must hold rows × hidden = {batch.Rows} × {batch.Hidden} floats, got {batch.Input?.Length ?? 0}", nameof(batch));
         }
 
+        foreach (var a in batch.Assignments)
+        {
+            if (a.Rows.Length != a.Weights.Length || a.Rows.Any(r => (uint)r >= (uint)batch.Rows))
+            {
+                throw new ArgumentException($"assignment of expert {new ExpertId(batch.Layer, a.Expert)}: rows and weights must pair up and rows lie in 0..{batch.Rows - 1}", nameof(batch));
+            }
+        }
+
         lock (_gate)
         {
             if (Hidden != 0 && batch.Hidden != Hidden)
@@ -79,25 +87,8 @@ internal sealed class ShardExperts(string shard, ServingMetrics? metrics)
                 throw new ArgumentException($"batch hidden size {batch.Hidden} does not match the shard's experts ({Hidden})", nameof(batch));
             }
 
-            var weights = new ExpertWeights[batch.Assignments.Length];
-            for (var i = 0; i < weights.Length; i++)
-            {
-                var a = batch.Assignments[i];
-                var id = new ExpertId(batch.Layer, a.Expert);
-                if (!_experts.TryGetValue(id, out var w))
-                {
-                    throw new ExpertNotLoadedException(Shard, id);
-                }
-
-                if (a.Rows.Length != a.Weights.Length || a.Rows.Any(r => (uint)r >= (uint)batch.Rows))
-                {
-                    throw new ArgumentException($"assignment of expert {id}: rows and weights must pair up and rows lie in 0..{batch.Rows - 1}", nameof(batch));
-                }
-
-                weights[i] = w;
-            }
-
-            _inFlight++;
+            var weights = Hold(batch.Layer, batch.Assignments, static a => a.Expert, out var missing)
+                ?? throw new ExpertNotLoadedException(Shard, missing);
             return new ShardBatch(this, batch, weights);
         }
     }
@@ -111,20 +102,29 @@ internal sealed class ShardExperts(string shard, ServingMetrics? metrics)
     {
         lock (_gate)
         {
-            var weights = new ExpertWeights[groups.Count];
-            for (var i = 0; i < weights.Length; i++)
-            {
-                if (!_experts.TryGetValue(new ExpertId(layer, groups[i].Expert.Expert), out var w))
-                {
-                    return null;
-                }
+            return Hold(layer, groups, static g => g.Expert.Expert, out _);
+        }
+    }
 
-                weights[i] = w;
+    /// <summary>Under the gate: the weights of each item's expert, counted as in flight; null (and the first expert missing) if one is not held.</summary>
+    private ExpertWeights[]? Hold<T>(int layer, IReadOnlyList<T> items, Func<T, int> expertOf, out ExpertId missing)
+    {
+        var weights = new ExpertWeights[items.Count];
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var id = new ExpertId(layer, expertOf(items[i]));
+            if (!_experts.TryGetValue(id, out var w))
+            {
+                missing = id;
+                return null;
             }
 
-            _inFlight++;
-            return weights;
+            weights[i] = w;
         }
+
+        missing = default;
+        _inFlight++;
+        return weights;
     }
 
     /// <summary>Ends a <see cref="TryHold"/>, counting the computed batch as the grain counts its own.</summary>

@@ -117,19 +117,14 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
             }));
             Cluster = builder.Build();
             await Cluster.DeployAsync();
-            await WaitForRolesAsync(TimeSpan.FromSeconds(30));
+            await WaitUntilAsync(RolesPropagated, TimeSpan.FromSeconds(30), "silo roles did not propagate to every silo's metadata cache");
 
             var decode = Cluster.Silos.Single(s => s.Name != PrefillSilo).ServiceProvider;
             await decode.GetRequiredService<ExpertShardBootstrap>().WhenReady.WaitAsync(TimeSpan.FromSeconds(60));
             Backend = decode.GetRequiredService<IGenerationBackend>();
             // Membership reaches the decode silo's view a little after the roles reach its metadata cache.
             var remote = decode.GetRequiredService<RemotePrefill>();
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (!remote.ShouldUse())
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the decode silo does not see the prefill silo");
-                await Task.Delay(50);
-            }
+            await WaitUntilAsync(remote.ShouldUse, TimeSpan.FromSeconds(30), "the decode silo does not see the prefill silo");
 
             _served = ServedModel.Load(checkpoint);
             _loop = new EngineLoop(_served.CreateEngine(new EngineOptions { KvCacheBytes = 16L << 20 }));
@@ -150,18 +145,20 @@ public sealed class PrefillDecodeTests(PrefillDecodeTests.Fixture fixture) : ICl
 
         private static WorkerRole RolesOf(string silo) => silo == PrefillSilo ? WorkerRole.Prefill : WorkerRole.Decode | WorkerRole.Expert;
 
-        private async Task WaitForRolesAsync(TimeSpan timeout)
+        private bool RolesPropagated() => Cluster.Silos.All(viewer =>
+        {
+            var cache = viewer.ServiceProvider.GetRequiredService<ISiloMetadataCache>();
+            return Cluster.Silos.All(s => SiloRoles.Parse(cache.GetSiloMetadata(s.SiloAddress).Metadata.GetValueOrDefault(SiloRoles.MetadataKey)) == RolesOf(s.Name));
+        });
+
+        private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure)
         {
             var deadline = DateTime.UtcNow + timeout;
-            while (!Cluster.Silos.All(viewer =>
-            {
-                var cache = viewer.ServiceProvider.GetRequiredService<ISiloMetadataCache>();
-                return Cluster.Silos.All(s => SiloRoles.Parse(cache.GetSiloMetadata(s.SiloAddress).Metadata.GetValueOrDefault(SiloRoles.MetadataKey)) == RolesOf(s.Name));
-            }))
+            while (!condition())
             {
                 if (DateTime.UtcNow > deadline)
                 {
-                    throw new TimeoutException("silo roles did not propagate to every silo's metadata cache");
+                    throw new TimeoutException(failure);
                 }
 
                 await Task.Delay(50);
