@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -48,13 +47,13 @@ public sealed partial class WorkerDrain(IOptions<WorkerOptions> options, TimePro
     {
         _draining = true;
         var timeout = options.Value.DrainTimeout;
-        var clock = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
         LogDraining(logger, InFlight, timeout.TotalSeconds);
         try
         {
             // Done when nothing is in flight and nothing arrived or ended for a routing grace: a gateway whose view is a
             // poll old may still send a request after the last one here ended, and it must not meet a stopping engine.
-            while (clock.Elapsed < timeout && (clock.Elapsed < RoutingGrace || InFlight > 0 || time.GetElapsedTime(Volatile.Read(ref _lastActivity)) < RoutingGrace))
+            for (var elapsed = TimeSpan.Zero; elapsed < timeout && !IsQuiet(elapsed); elapsed = time.GetElapsedTime(started))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
             }
@@ -64,15 +63,19 @@ public sealed partial class WorkerDrain(IOptions<WorkerOptions> options, TimePro
             // The host's shutdown timeout ran out first.
         }
 
+        var seconds = time.GetElapsedTime(started).TotalSeconds;
         if (InFlight > 0)
         {
-            LogDrainTimedOut(logger, InFlight, clock.Elapsed.TotalSeconds);
+            LogDrainTimedOut(logger, InFlight, seconds);
         }
         else
         {
-            LogDrained(logger, clock.Elapsed.TotalSeconds);
+            LogDrained(logger, seconds);
         }
     }
+
+    private bool IsQuiet(TimeSpan sinceDrainBegan) =>
+        sinceDrainBegan >= RoutingGrace && InFlight == 0 && time.GetElapsedTime(Volatile.Read(ref _lastActivity)) >= RoutingGrace;
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
