@@ -55,11 +55,11 @@ internal static class CliProcess
         return process;
     }
 
-    /// <summary>Polls <paramref name="url"/> until it answers 200; fails if the process exits or 60 s pass.</summary>
+    /// <summary>Polls <paramref name="url"/> until it answers 200; fails if the process exits or 180 s pass.</summary>
     public static async Task WaitUntilReadyAsync(string url, Process process)
     {
         using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
             Assert.False(process.HasExited, "elastic exited during start-up");
@@ -78,7 +78,7 @@ internal static class CliProcess
             await Task.Delay(100);
         }
 
-        Assert.Fail($"{url} not ready within 60 s");
+        Assert.Fail($"{url} not ready within 180 s");
     }
 
     /// <summary>SIGTERM, as Kubernetes and docker stop send it; fails the test if the process outlives <paramref name="grace"/>.</summary>

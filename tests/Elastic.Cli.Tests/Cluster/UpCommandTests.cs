@@ -35,7 +35,7 @@ public sealed partial class UpCommandTests
             }
             finally
             {
-                CliProcess.Terminate(serve, TimeSpan.FromSeconds(30));
+                CliProcess.Terminate(serve, TimeSpan.FromSeconds(60));
             }
         }
 
@@ -85,13 +85,13 @@ public sealed partial class UpCommandTests
 
         // Workers watch ELASTIC_PARENT_PID; redis-server's watchdog sees its stdin pipe from up close and stops redis
         // 60 s later, once the workers have left the cluster through it.
-        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var deadline = DateTime.UtcNow.AddSeconds(240);
         while (children.Values.Any(UpProcess.IsRunning) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250);
         }
 
-        Assert.All(children, c => Assert.False(UpProcess.IsRunning(c.Value), $"{c.Key} (pid {c.Value}) still runs 120 s after elastic up was killed"));
+        Assert.All(children, c => Assert.False(UpProcess.IsRunning(c.Value), $"{c.Key} (pid {c.Value}) still runs 240 s after elastic up was killed"));
     }
 
     private static async Task<List<string>> AnswersAsync(string baseUrl, string model)

@@ -59,7 +59,7 @@ public sealed class ServeCommandTests
         }
         finally
         {
-            CliProcess.Terminate(process, TimeSpan.FromSeconds(30));
+            CliProcess.Terminate(process, TimeSpan.FromSeconds(60));
         }
 
         Assert.True(process.HasExited);

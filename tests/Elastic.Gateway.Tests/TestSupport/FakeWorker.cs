@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using Elastic.Gateway.LoadBalancing;
 using Microsoft.AspNetCore.Builder;
@@ -45,8 +44,9 @@ internal sealed class FakeWorker : IAsyncDisposable
 
     public TimeSpan ChunkInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Stopwatch timestamp taken just before the last stream chunk was written.</summary>
-    public long LastChunkWrittenAt { get; private set; }
+    /// <summary>When set, the last stream chunk is written only once this completes: a client that completes it on the first
+    /// chunk proves the earlier ones were not buffered (a buffering proxy would wait forever).</summary>
+    public Task? LastChunkGate { get; set; }
 
     public static async Task<FakeWorker> StartAsync(string name)
     {
@@ -106,9 +106,9 @@ internal sealed class FakeWorker : IAsyncDisposable
                 await Task.Delay(ChunkInterval, context.RequestAborted);
             }
 
-            if (i == StreamChunks - 1)
+            if (i == StreamChunks - 1 && LastChunkGate is { } gate)
             {
-                LastChunkWrittenAt = Stopwatch.GetTimestamp();
+                await gate.WaitAsync(context.RequestAborted);
             }
 
             await context.Response.WriteAsync($"data: {{\"choices\":[{{\"index\":0,\"text\":\"t{i}\"}}]}}\n\n", context.RequestAborted);

@@ -20,10 +20,19 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    /// <summary>Options with fast polling so liveness settles within a test's patience.</summary>
+    /// <summary>
+    /// Options with fast polling so liveness settles within a test's patience, and a patient poll timeout so a loaded
+    /// test machine does not mark a healthy fake worker dead (a stopped one refuses connections at once).
+    /// </summary>
     public static GatewayOptions FastOptions(params FakeWorker[] workers)
     {
-        var options = new GatewayOptions { ListenUrl = "http://127.0.0.1:0", LoadPollInterval = TimeSpan.FromMilliseconds(50) };
+        var options = new GatewayOptions
+        {
+            ListenUrl = "http://127.0.0.1:0",
+            LoadPollInterval = TimeSpan.FromMilliseconds(50),
+            LoadPollTimeout = TimeSpan.FromSeconds(10),
+            DeadAfterFailedPolls = 3,
+        };
         foreach (var w in workers)
         {
             options.Workers.Add(w.Address.ToString());

@@ -76,10 +76,10 @@ public sealed class TextGeneratorTests : IClassFixture<TextGeneratorTests.Fixtur
 
     private static async Task WaitUntil(Func<bool> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
             await Task.Delay(10);
         }
     }

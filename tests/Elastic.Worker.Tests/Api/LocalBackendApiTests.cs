@@ -115,12 +115,15 @@ public sealed class LocalBackendApiTests : IClassFixture<LocalBackendFixture>
     {
         var engine = _fixture.Loop.Engine;
         var generatedBefore = engine.Stats.GeneratedTokens;
+        var abortsBefore = await RequestsWithStatus("abort");
+        var lengthsBefore = await RequestsWithStatus("length");
         using var handler = new SocketsHttpHandler { MaxResponseDrainSize = 0 };
         using (var client = new HttpClient(handler) { BaseAddress = _fixture.Host.BaseAddress })
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
+            // max_tokens far beyond what the engine makes in the seconds a loaded machine may take to see the client go.
             var response = await Sse.PostStreamAsync(client, "v1/chat/completions",
-                $$"""{"model":"{{_fixture.Model}}","messages":[{"role":"user","content":"hi"}],"max_tokens":4000,"ignore_eos":true,"stream":true}""", timeout.Token);
+                $$"""{"model":"{{_fixture.Model}}","messages":[{"role":"user","content":"hi"}],"max_tokens":32000,"ignore_eos":true,"stream":true}""", timeout.Token);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
             Assert.NotNull(await Sse.ReadEventAsync(reader, timeout.Token));
             Assert.NotNull(await Sse.ReadEventAsync(reader, timeout.Token));
@@ -130,8 +133,18 @@ public sealed class LocalBackendApiTests : IClassFixture<LocalBackendFixture>
 
         await WaitUntil(() => engine.KvCache.ReservedTokens == 0 && engine.KvCache.AllocatedBytes == 0,
             () => $"reserved {engine.KvCache.ReservedTokens} tokens, {engine.KvCache.AllocatedBytes} bytes; {engine.Stats.GeneratedTokens - generatedBefore} generated");
-        Assert.True(engine.Stats.GeneratedTokens - generatedBefore < 3000, "generation ended with the client, not at max_tokens");
-        await WaitUntil(async () => (await Client.GetStringAsync("metrics")).Contains("elastic_requests_total{status=\"abort\"}", StringComparison.Ordinal));
+        await WaitUntil(async () => await RequestsWithStatus("abort") == abortsBefore + 1,
+            () => $"the request was not counted as aborted; {engine.Stats.GeneratedTokens - generatedBefore} tokens generated");
+        Assert.True(await RequestsWithStatus("length") == lengthsBefore,
+            $"generation ran to max_tokens ({engine.Stats.GeneratedTokens - generatedBefore} tokens) instead of ending with the client");
+    }
+
+    /// <summary>The served requests that ended with <paramref name="status"/>, from <c>/metrics</c>.</summary>
+    private async Task<double> RequestsWithStatus(string status)
+    {
+        var prefix = $"elastic_requests_total{{status=\"{status}\"}} ";
+        var line = (await Client.GetStringAsync("metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
@@ -151,7 +164,7 @@ public sealed class LocalBackendApiTests : IClassFixture<LocalBackendFixture>
     public async Task ChatCompletions_MaxTokensBeyondContext_Returns400()
     {
         using var response = await Client.PostAsync("v1/chat/completions",
-            Sse.Json($$"""{"model":"{{_fixture.Model}}","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":5000}"""));
+            Sse.Json($$"""{"model":"{{_fixture.Model}}","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":40000}"""));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = (await Sse.ReadJsonAsync(response))["error"]!;
@@ -180,10 +193,10 @@ public sealed class LocalBackendApiTests : IClassFixture<LocalBackendFixture>
 
     private static async Task WaitUntil(Func<Task<bool>> condition, Func<string>? describe = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s: " + describe?.Invoke());
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s: " + describe?.Invoke());
             await Task.Delay(10);
         }
     }

@@ -26,7 +26,7 @@ public sealed class LocalBackendFixture : IAsyncLifetime
         // A long context lets a disconnect test start a generation that cannot finish before the client leaves.
         var configPath = Path.Combine(path, "config.json");
         var config = JsonNode.Parse(await File.ReadAllTextAsync(configPath))!;
-        config["max_position_embeddings"] = 4096;
+        config["max_position_embeddings"] = 32768;
         await File.WriteAllTextAsync(configPath, config.ToJsonString());
 
         Served = ServedModel.Load(path);

@@ -27,10 +27,10 @@ internal static class DecodeGrainProbe
         });
     }
 
-    /// <summary>The grain's stats once nothing runs, waits or holds KV cache, or after 10 s (the caller asserts).</summary>
+    /// <summary>The grain's stats once nothing runs, waits or holds KV cache, or after 30 s (the caller asserts).</summary>
     public static async Task<DecodeStats> WaitForIdleAsync(IDecodeGrain grain)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         DecodeStats stats;
         while ((stats = await grain.GetStatsAsync()) is not { Running: 0, Waiting: 0, KvCacheUsage: 0 } && DateTime.UtcNow < deadline)
         {
