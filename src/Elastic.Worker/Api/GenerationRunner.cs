@@ -9,8 +9,8 @@ internal static class GenerationRunner
     public static async Task<ChoiceState[]?> CollectAsync(ApiRequest api, IReadOnlyList<SequencePlan> plans, bool keepTokens)
     {
         var states = plans.Select(plan => new ChoiceState(plan, keepTokens)).ToArray();
-        await using var fanOut = SequenceFanOut.Start(api.Backend, plans, api.StartTelemetry(), api.Aborted);
-        await foreach (var item in fanOut.Events.ReadAllAsync().ConfigureAwait(false))
+        await using var fanOut = SequenceFanOut.Open(api.Backend, plans, api.StartTelemetry(), api.Aborted);
+        await foreach (var item in fanOut.ReadAllAsync().ConfigureAwait(false))
         {
             states[item.Index].Add(item.Update);
         }
@@ -31,8 +31,8 @@ internal static class GenerationRunner
         Func<IReadOnlyList<ChoiceState>, Task> onCompleted)
     {
         var states = plans.Select(plan => new ChoiceState(plan, keepTokens)).ToArray();
-        await using var fanOut = SequenceFanOut.Start(api.Backend, plans, api.StartTelemetry(), api.Aborted);
-        await foreach (var item in fanOut.Events.ReadAllAsync().ConfigureAwait(false))
+        await using var fanOut = SequenceFanOut.Open(api.Backend, plans, api.StartTelemetry(), api.Aborted);
+        await foreach (var item in fanOut.ReadAllAsync().ConfigureAwait(false))
         {
             var state = states[item.Index];
             state.Add(item.Update);

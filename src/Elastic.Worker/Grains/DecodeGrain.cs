@@ -13,8 +13,8 @@ namespace Elastic.Worker.Grains;
 
 /// <summary>
 /// Owns the silo's continuous-batching engine for one model. Steps run on the engine loop's own thread;
-/// each admitted request is pumped from the text generator into its silo-local stream on the thread
-/// pool, so grain turns stay short. A request's prompt is prefilled in this engine, or on a prefill grain
+/// admitting a request hands the endpoint the stream of its updates from this engine, which the endpoint reads
+/// off the grain scheduler, so grain turns stay short. A request's prompt is prefilled in this engine, or on a prefill grain
 /// whose KV cache and first token the engine imports (see <see cref="WorkerOptions.Prefill"/>).
 /// A stateless worker (one activation, on the calling silo) rather than a directory-registered grain: only its own
 /// silo calls it, and an activation registered in the grain directory is deactivated by Orleans when the silo
@@ -96,9 +96,10 @@ internal sealed partial class DecodeGrain(
             throw new InvalidOperationException($"request {requestId} is not registered on silo {silo.SiloAddress}; register it with this silo's GenerationStreams first");
         }
 
-        var generator = _generator!;
         var remote = prefill.ShouldUse() ? prefill : null;
-        _ = Task.Run(() => GenerationPump.RunAsync(generator, pending, remote), CancellationToken.None);
+        pending.Admit(remote is null
+            ? _generator!.GenerateAsync(pending.Prompt, pending.Sampling, pending.CancellationToken)
+            : remote.ThenDecodeAsync(_generator!, pending.Prompt, pending.Sampling, pending.CancellationToken));
         return Task.CompletedTask;
     }
 

@@ -13,7 +13,7 @@ namespace Elastic.Worker.Grains;
 /// <summary>
 /// Serves the OpenAI endpoints of a worker silo through the silo's decode grain: the request is
 /// registered in the silo-local <see cref="GenerationStreams"/>, only its id crosses Orleans, and
-/// updates stream back in process.
+/// the decode grain hands back the stream of its updates, read here in process.
 /// </summary>
 public sealed class GrainGenerationBackend(WorkerModel model, GenerationStreams streams, IGrainFactory grains, ILocalSiloDetails silo, IOptions<WorkerOptions> options, ExpertShardBootstrap experts) : IGenerationBackend
 {
@@ -48,18 +48,18 @@ public sealed class GrainGenerationBackend(WorkerModel model, GenerationStreams 
     {
         // A request arriving while the expert shards still load waits for them rather than failing its first step.
         await experts.WhenReady.WaitAsync(ct).ConfigureAwait(false);
-        var (id, updates) = streams.Register(prompt, sampling, ct);
+        var pending = streams.Register(prompt, sampling, ct);
         try
         {
-            await DecodeGrain.AdmitAsync(id).ConfigureAwait(false);
+            await DecodeGrain.AdmitAsync(pending.RequestId).ConfigureAwait(false);
         }
         catch
         {
-            streams.Forget(id);
+            streams.Forget(pending.RequestId);
             throw;
         }
 
-        await foreach (var update in updates.ReadAllAsync(ct).ConfigureAwait(false))
+        await foreach (var update in pending.Updates.ConfigureAwait(false))
         {
             yield return update;
         }

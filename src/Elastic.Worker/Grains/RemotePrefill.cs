@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Engine;
+using Elastic.Inference.Generation;
 using Elastic.Inference.Sampling;
 using Elastic.Worker.Cluster;
 using Elastic.Worker.Hosting;
@@ -16,7 +18,7 @@ namespace Elastic.Worker.Grains;
 /// The decode side of prefill/decode disaggregation: decides per request whether the prompt is prefilled on a
 /// <see cref="IPrefillGrain"/> (see <see cref="WorkerOptions.Prefill"/>), spreads requests over the active prefill silos
 /// (one grain activation per silo, placed there by hint) and counts the KV cache handed over.
-/// Called off the grain scheduler (from the generation pump); thread-safe.
+/// Called off the grain scheduler (from the stream the endpoint reads); thread-safe.
 /// </summary>
 internal sealed partial class RemotePrefill(
     IGrainFactory grains,
@@ -66,6 +68,21 @@ internal sealed partial class RemotePrefill(
             PrefillMode.Remote => true,
             _ => (o.Role & WorkerRole.Prefill) == 0 && OtherPrefillSilos().Count > 0,
         };
+    }
+
+    /// <summary>
+    /// The request's updates with its prompt prefilled here (see <see cref="RunAsync"/>) and decoded by
+    /// <paramref name="generator"/> from the KV cache and first token handed over.
+    /// </summary>
+    public async IAsyncEnumerable<GenerationUpdate> ThenDecodeAsync(TextGenerator generator, IReadOnlyList<int> prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Refuse what the decode engine could never run before spending a prefill on it.
+        generator.Loop.Engine.Validate(new GenerationRequest(prompt, sampling));
+        var handOff = await RunAsync(generator.Model.Name, prompt, sampling, cancellationToken).ConfigureAwait(false);
+        await foreach (var update in generator.GenerateAsync(prompt, sampling, handOff, cancellationToken).ConfigureAwait(false))
+        {
+            yield return update;
+        }
     }
 
     /// <summary>
