@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Elastic.Cli.Bench.Serve;
 using Elastic.Cli.Console;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Elastic.Cli.Tests.Bench;
 
@@ -45,7 +46,7 @@ public sealed class ServeStreamTests
     [Fact]
     public async Task ReadStream_OnlyTokenDecodesToNoText_IsASuccessTimedByItsChunk()
     {
-        var clock = new SteppedTimeProvider();
+        var clock = new FakeTimeProvider();
         var runner = new ServeBenchRunner(new HttpClient(), Settings(), Quiet(), clock);
         // One generated token that is a special token (EOS under ignore_eos): its chunk carries a choice but no text.
         var stream = new TimedStream(clock,
@@ -54,7 +55,7 @@ public sealed class ServeStreamTests
             (26, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n"),
         ]);
 
-        var outcome = await runner.ReadStreamAsync(stream, new BenchPrompt("x", null, 8, 1), sentTimestamp: 0, CancellationToken.None);
+        var outcome = await runner.ReadStreamAsync(stream, new BenchPrompt("x", null, 8, 1), sentTimestamp: clock.GetTimestamp(), CancellationToken.None);
 
         Assert.True(outcome.Success, outcome.Error);
         Assert.Equal(25, outcome.TtftMs, precision: 6);
@@ -65,11 +66,11 @@ public sealed class ServeStreamTests
     [Fact]
     public async Task ReadStream_NoChoiceAtAll_IsAFailure()
     {
-        var clock = new SteppedTimeProvider();
+        var clock = new FakeTimeProvider();
         var runner = new ServeBenchRunner(new HttpClient(), Settings(), Quiet(), clock);
         var stream = new TimedStream(clock, [(5, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":0}}\n\ndata: [DONE]\n\n")]);
 
-        var outcome = await runner.ReadStreamAsync(stream, new BenchPrompt("x", null, 8, 1), sentTimestamp: 0, CancellationToken.None);
+        var outcome = await runner.ReadStreamAsync(stream, new BenchPrompt("x", null, 8, 1), sentTimestamp: clock.GetTimestamp(), CancellationToken.None);
 
         Assert.False(outcome.Success);
         Assert.Equal("the stream ended without a token", outcome.Error);
@@ -78,7 +79,7 @@ public sealed class ServeStreamTests
     [Fact]
     public async Task ReadStream_TimesFirstTokenEveryGapAndEnd_FromTheClientClock()
     {
-        var clock = new SteppedTimeProvider();
+        var clock = new FakeTimeProvider();
         var runner = new ServeBenchRunner(new HttpClient(), Settings(), Quiet(), clock);
         // Each segment becomes readable at the given millisecond; the empty first chunk (role only) is not a token.
         var stream = new TimedStream(clock,
@@ -90,7 +91,7 @@ public sealed class ServeStreamTests
             (190, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3}}\n\ndata: [DONE]\n\n"),
         ]);
 
-        var outcome = await runner.ReadStreamAsync(stream, new BenchPrompt("x", null, 4, 3), sentTimestamp: 0, CancellationToken.None);
+        var outcome = await runner.ReadStreamAsync(stream, new BenchPrompt("x", null, 4, 3), sentTimestamp: clock.GetTimestamp(), CancellationToken.None);
 
         Assert.True(outcome.Success);
         Assert.Equal(100, outcome.TtftMs, precision: 6);
@@ -194,19 +195,10 @@ public sealed class ServeStreamTests
         return events;
     }
 
-    /// <summary>A clock that only moves when told.</summary>
-    private sealed class SteppedTimeProvider : TimeProvider
+    /// <summary>Hands out one segment per read, moving the clock to that segment's arrival time (ms after the stream was made) first.</summary>
+    private sealed class TimedStream(FakeTimeProvider clock, (int AtMs, string Text)[] segments) : Stream
     {
-        public long Ticks { get; set; }
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => Ticks;
-    }
-
-    /// <summary>Hands out one segment per read, moving the clock to that segment's arrival time first.</summary>
-    private sealed class TimedStream(SteppedTimeProvider clock, (int AtMs, string Text)[] segments) : Stream
-    {
+        private readonly DateTimeOffset _start = clock.GetUtcNow();
         private int _next;
 
         public override bool CanRead => true;
@@ -227,7 +219,7 @@ public sealed class ServeStreamTests
             }
 
             var (at, text) = segments[_next++];
-            clock.Ticks = TimeSpan.FromMilliseconds(at).Ticks;
+            clock.SetUtcNow(_start + TimeSpan.FromMilliseconds(at));
             var bytes = Encoding.UTF8.GetBytes(text);
             Assert.True(bytes.Length <= count);
             bytes.CopyTo(buffer, offset);

@@ -2,6 +2,7 @@ using Elastic.Inference.Engine;
 using Elastic.Inference.Generation;
 using Elastic.Worker.Api;
 using Elastic.Worker.Metrics;
+using Microsoft.Extensions.Time.Testing;
 using Prometheus;
 
 namespace Elastic.Worker.Tests.Metrics;
@@ -28,7 +29,7 @@ public sealed class ServingMetricsTests
     public async Task SequenceTelemetry_RecordsTheEnginesQueueTime_AndTtftFromArrival()
     {
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        var time = new SteppedTime();
+        var time = new FakeTimeProvider();
         var sequence = new RequestTelemetry(new ServingMetrics(registry), time, time.GetTimestamp()).StartSequence();
 
         time.Advance(TimeSpan.FromSeconds(2));
@@ -48,17 +49,5 @@ public sealed class ServingMetricsTests
         using var stream = new MemoryStream();
         await registry.CollectAndExportAsTextAsync(stream);
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    /// <summary>A clock that moves only when told to.</summary>
-    private sealed class SteppedTime : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }
