@@ -71,8 +71,8 @@ internal sealed partial class RemotePrefill(
     }
 
     /// <summary>
-    /// The request's updates with its prompt prefilled here (see <see cref="RunAsync"/>) and decoded by
-    /// <paramref name="generator"/> from the KV cache and first token handed over.
+    /// The request's updates: its prompt prefilled on a prefill silo (<see cref="RunAsync"/>; locally when none answers),
+    /// then decoded by <paramref name="generator"/> from the KV cache and first token handed over.
     /// </summary>
     public async IAsyncEnumerable<GenerationUpdate> ThenDecodeAsync(TextGenerator generator, IReadOnlyList<int> prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
