@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Elastic.Cli.Tests;
@@ -38,7 +39,10 @@ internal static class CliProcess
     }
 
     /// <summary>Starts <c>elastic</c> with <paramref name="args"/> in the background, its output drained.</summary>
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(output: null, args);
+
+    /// <summary>Starts <c>elastic</c> in the background; every line it writes (stdout and stderr) goes to <paramref name="output"/>.</summary>
+    public static Process Start(ConcurrentQueue<string>? output, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "elastic.dll"));
@@ -48,11 +52,19 @@ internal static class CliProcess
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => Collect(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Collect(output, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    private static void Collect(ConcurrentQueue<string>? output, string? line)
+    {
+        if (output is not null && line is not null)
+        {
+            output.Enqueue(line);
+        }
     }
 
     /// <summary>Polls <paramref name="url"/> until it answers 200; fails if the process exits or 180 s pass.</summary>

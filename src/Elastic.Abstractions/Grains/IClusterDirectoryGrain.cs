@@ -9,8 +9,10 @@ public interface IClusterDirectoryGrain : IGrainWithIntegerKey
     /// <summary>
     /// Returns the current workers once their version differs from <paramref name="knownVersion"/>, or after
     /// <paramref name="maxWait"/> with the unchanged snapshot (keep it well under the client's response timeout).
+    /// Cancelling <paramref name="cancellationToken"/> ends the wait on the silo too, so a stopping watcher does not
+    /// leave a call there that holds the silo's shutdown until the wait runs out.
     /// </summary>
-    Task<ClusterWorkers> WatchAsync(long knownVersion, TimeSpan maxWait);
+    Task<ClusterWorkers> WatchAsync(long knownVersion, TimeSpan maxWait, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A snapshot of the cluster's active workers.</summary>

@@ -55,9 +55,13 @@ internal static class ServeCommand
             await gateway.StartAsync(cancellationToken);
             System.Console.Error.WriteLine($"Serving on {gatewayOptions.ListenUrl}/v1 (worker {workerUrl}); Ctrl-C to stop");
 
-            // Stop the gateway first so no new request reaches a stopping worker.
+            // Stop the gateway first so no new request reaches a stopping worker, then its directory: the directory's
+            // long poll waits in the worker's silo, and a call still waiting there holds the silo's shutdown (10 s).
             await HostRunner.WaitForStopAsync(cancellationToken, gateway.Lifetime, worker.Lifetime);
-            await HostRunner.StopInOrderAsync(gateway, worker);
+            await gateway.StopAsync(CancellationToken.None);
+            await directory.DisposeAsync();
+            await HostRunner.StopInOrderAsync(worker);
+            await gateway.DisposeAsync();
             return 0;
         });
         return command;

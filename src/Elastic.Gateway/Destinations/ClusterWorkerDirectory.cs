@@ -22,6 +22,7 @@ public sealed partial class ClusterWorkerDirectory : IWorkerDirectory, IAsyncDis
     private readonly IGrainFactory _grains;
     private readonly ILogger _logger;
     private Task _watch = Task.CompletedTask;
+    private int _disposed;
 
     /// <summary>A directory over <paramref name="grains"/>; call <see cref="Start"/> once that client (or silo) is connected.</summary>
     public ClusterWorkerDirectory(IGrainFactory grains, ILogger logger)
@@ -57,8 +58,14 @@ public sealed partial class ClusterWorkerDirectory : IWorkerDirectory, IAsyncDis
             .Select(w => new WorkerEndpoint(w.Silo, new Uri(w.HttpUrl!)))];
     }
 
+    /// <summary>Stops following the cluster, its pending call on the silo included; later calls do nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         await _watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();
@@ -73,7 +80,7 @@ public sealed partial class ClusterWorkerDirectory : IWorkerDirectory, IAsyncDis
         {
             try
             {
-                var snapshot = await directory.WatchAsync(known, PollWait).WaitAsync(CallTimeout, cancellationToken).ConfigureAwait(false);
+                var snapshot = await directory.WatchAsync(known, PollWait, cancellationToken).WaitAsync(CallTimeout, cancellationToken).ConfigureAwait(false);
                 known = snapshot.Version;
                 failing = false;
                 var workers = DecodeWorkers(snapshot);

@@ -13,9 +13,9 @@ internal sealed class ClusterDirectoryGrain(ClusterMembers members) : Grain, ICl
 {
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(20);
 
-    public Task<ClusterWorkers> WatchAsync(long knownVersion, TimeSpan maxWait)
+    public Task<ClusterWorkers> WatchAsync(long knownVersion, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         var wait = maxWait <= TimeSpan.Zero ? TimeSpan.Zero : maxWait < LongestWait ? maxWait : LongestWait;
-        return members.WaitForChangeAsync(knownVersion, wait);
+        return members.WaitForChangeAsync(knownVersion, wait, cancellationToken);
     }
 }
