@@ -72,7 +72,9 @@ public sealed class WorkerReadinessTests
         {
             Role = role,
             ModelDirectory = checkpoint,
-            Threads = 1,
+            // libtorch's thread count and the compute pool are per process: the same count as the other Worker test
+            // classes running beside this one, so none of them changes it under another's engine.
+            Threads = 2,
             KvCacheBytes = 16L << 20,
             ExpertExecution = ExpertExecution.Cluster,
         };
