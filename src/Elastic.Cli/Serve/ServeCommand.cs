@@ -56,7 +56,8 @@ internal static class ServeCommand
             System.Console.Error.WriteLine($"Serving on {gatewayOptions.ListenUrl}/v1 (worker {workerUrl}); Ctrl-C to stop");
 
             // Stop the gateway first so no new request reaches a stopping worker, then its directory: the directory's
-            // long poll waits in the worker's silo, and a call still waiting there holds the silo's shutdown (10 s).
+            // long poll waits in the worker's silo, and a call still there when the silo stops holds its shutdown and
+            // fails noisily.
             await HostRunner.WaitForStopAsync(cancellationToken, gateway.Lifetime, worker.Lifetime);
             await gateway.StopAsync(CancellationToken.None);
             await directory.DisposeAsync();
