@@ -275,7 +275,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     {
         foreach (var h in here)
         {
-            h.Experts.Release(routing.Layer, h.Groups, DistinctRows(h.Groups, routing.Rows), computed);
+            h.Experts.Release(routing.Layer, h.Groups, UsedRows(h.Groups, routing.Rows).Count, computed);
             if (computed)
             {
                 _transfers?.AddInProcessExpertCall();
@@ -288,54 +288,40 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         }
     }
 
-    private static int DistinctRows(List<ExpertGroup> groups, int rows)
+    /// <summary>Which of the step's <paramref name="rows"/> the groups use, and how many they are.</summary>
+    private static (bool[] Used, int Count) UsedRows(List<ExpertGroup> groups, int rows)
     {
-        var seen = new bool[rows];
+        var used = new bool[rows];
         var count = 0;
         foreach (var group in groups)
         {
             foreach (var row in group.Rows)
             {
-                if (!seen[row])
+                if (!used[row])
                 {
-                    seen[row] = true;
+                    used[row] = true;
                     count++;
                 }
             }
         }
 
-        return count;
+        return (used, count);
     }
 
     private sealed record HeldShard(ShardExperts Experts, List<ExpertGroup> Groups, ExpertWeights[] Weights);
 
     private static ExpertBatch BuildBatch(long version, ExpertRouting routing, float[] input, int width, List<ExpertGroup> groups, out int[] globalRows)
     {
+        // The shard's rows in step order: local[step row] is the row's index in the batch, globalRows the reverse.
+        var (used, count) = UsedRows(groups, routing.Rows);
         var local = new int[routing.Rows];
-        Array.Fill(local, -1);
-        foreach (var group in groups)
-        {
-            foreach (var row in group.Rows)
-            {
-                local[row] = 0;
-            }
-        }
-
-        var count = 0;
-        for (var r = 0; r < local.Length; r++)
-        {
-            if (local[r] >= 0)
-            {
-                local[r] = count++;
-            }
-        }
-
         globalRows = new int[count];
-        for (var r = 0; r < local.Length; r++)
+        for (int r = 0, i = 0; r < used.Length; r++)
         {
-            if (local[r] >= 0)
+            if (used[r])
             {
-                globalRows[local[r]] = r;
+                local[r] = i;
+                globalRows[i++] = r;
             }
         }
 
