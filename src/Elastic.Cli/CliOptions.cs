@@ -22,6 +22,12 @@ internal static class CliOptions
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
+    public static Option<int> EngineNice() => new("--engine-nice")
+    {
+        Description = "Linux nice value of the engine's threads, -20 to 19: below 0 decode steps take the cores ahead of HTTP threads (needs CAP_SYS_NICE; without it a warning and 0)",
+        DefaultValueFactory = _ => -10,
+    };
+
     public static Option<string> Cluster() => new("--cluster") { Description = "Cluster membership shared by the processes: redis://HOST:PORT", Required = true };
 
     public static Option<string> GatewayHost() => new("--host") { Description = "Address the gateway listens on", DefaultValueFactory = _ => "127.0.0.1" };

@@ -6,12 +6,16 @@ namespace Elastic.Cli.Bench;
 /// <summary>The model shapes the engine benchmark runs, with random weights (Mixtral layout).</summary>
 internal static class BenchModels
 {
-    public static IReadOnlyList<string> Names { get; } = ["small", "bench-M"];
+    public static IReadOnlyList<string> Names { get; } = ["small", "bench-M", "bench-M8"];
 
     /// <summary>True when <paramref name="name"/> is a checkpoint folder (benchmarked with its own weights) rather than a shape.</summary>
     public static bool IsCheckpoint(string name) => File.Exists(Path.Combine(name, "config.json"));
 
-    /// <summary>small: the per-step overhead regime; bench-M: ~0.64 B parameters, the bandwidth regime.</summary>
+    /// <summary>
+    /// small: the per-step overhead regime; bench-M: ~0.64 B parameters, 16 experts (the shape of
+    /// ../shared/notes/cpu-anchors.md, where llama.cpp was measured), the bandwidth regime; bench-M8: ~0.64 B parameters
+    /// in Mixtral's proportions, 8 larger experts, so a batch re-reads each expert for twice the rows.
+    /// </summary>
     public static ModelConfig Get(string name) => ModelConfig.Parse(ConfigJson(name));
 
     /// <summary>The shape's Hugging Face config.json; <paramref name="vocab"/> overrides its vocabulary size.</summary>
@@ -19,6 +23,7 @@ internal static class BenchModels
     {
         "small" => Mixtral(vocab ?? 512, hidden: 256, layers: 4, experts: 8, ffn: 512, heads: 8, kvHeads: 4),
         "bench-M" => Mixtral(vocab ?? 32000, hidden: 1024, layers: 8, experts: 16, ffn: 1408, heads: 16, kvHeads: 4),
+        "bench-M8" => Mixtral(vocab ?? 32000, hidden: 1024, layers: 8, experts: 8, ffn: 2816, heads: 16, kvHeads: 4),
         _ => throw new ArgumentException($"unknown benchmark model '{name}'; choose one of: {string.Join(", ", Names)}, or a checkpoint folder (with config.json)", nameof(name)),
     };
 
@@ -59,6 +64,14 @@ internal static class BenchModels
         long head = (long)c.VocabSize * h;
         return ((c.NumLayers * perLayer) + experts + dense + head + h) * sizeof(float);
     }
+
+    /// <summary>
+    /// What batching can buy at most on this machine: the batch's ceiling over the batch-1 roofline, i.e. the
+    /// throughput gain of a perfect engine (batch 1 at full bandwidth, the batch at its ceiling). While memory decides
+    /// the ceiling this is batch × active bytes ÷ the step's bytes, a property of the shape alone (bench-M at 32: ~6.6).
+    /// </summary>
+    public static double IdealBatchGain(ModelConfig c, int batch, double bandwidthGBps, double computeGFlops) =>
+        CeilingTokensPerSecond(c, batch, bandwidthGBps, computeGFlops) / (bandwidthGBps * 1e9 / ActiveBytesPerToken(c));
 
     /// <summary>
     /// The most decode tokens/s a batch can reach on this machine: the lower of its compute limit (2 FLOP per active

@@ -20,7 +20,8 @@ internal sealed record EngineBenchmarkResult(
     double PrefillTokensPerSecond,
     IReadOnlyDictionary<int, double> DecodeTokensPerSecond,
     double RooflineTokensPerSecond,
-    IReadOnlyDictionary<int, double> CeilingTokensPerSecond);
+    IReadOnlyDictionary<int, double> CeilingTokensPerSecond,
+    IReadOnlyDictionary<int, double> IdealBatchGain);
 
 /// <summary>
 /// Measures the engine directly (no server): prefill and batched decode throughput on random weights,
@@ -80,7 +81,8 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
 
         var active = BenchModels.ActiveBytesPerToken(config);
         var ceilings = settings.Batches.ToDictionary(b => b, b => BenchModels.CeilingTokensPerSecond(config, b, bandwidthGBps, computeGFlops));
-        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, bandwidthGBps * 1e9 / active, ceilings);
+        var gains = settings.Batches.ToDictionary(b => b, b => BenchModels.IdealBatchGain(config, b, bandwidthGBps, computeGFlops));
+        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, bandwidthGBps * 1e9 / active, ceilings, gains);
     }
 
     /// <summary>

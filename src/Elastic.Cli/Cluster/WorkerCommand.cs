@@ -35,9 +35,10 @@ internal static class WorkerCommand
         var experts = CliOptions.Experts();
         var expertShards = CliOptions.ExpertShards();
         var threads = CliOptions.Threads();
+        var engineNice = CliOptions.EngineNice();
         var command = new Command("worker", "Run one worker silo of a multi-process cluster (prefill, decode and/or expert roles)")
         {
-            role, cluster, model, host, port, advertise, siloPort, gatewayPort, kubernetes, prefill, drain, kv, experts, expertShards, threads,
+            role, cluster, model, host, port, advertise, siloPort, gatewayPort, kubernetes, prefill, drain, kv, experts, expertShards, threads, engineNice,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,6 +57,7 @@ internal static class WorkerCommand
                 // Expert silos load their experts from the checkpoint the decode side names; they need no model of their own.
                 ModelDirectory = servesModel ? Path.GetFullPath(CliOptions.ResolveModel(parse.GetValue(model))) : null,
                 Threads = parse.GetValue(threads),
+                EngineNice = parse.GetValue(engineNice),
                 KvCacheBytes = (long)parse.GetValue(kv) << 20,
                 ExpertExecution = CliOptions.ParseExperts(parse.GetValue(experts)),
                 ExpertShards = parse.GetValue(expertShards),

@@ -26,9 +26,10 @@ internal static class ServeCommand
         var experts = CliOptions.Experts();
         var expertShards = CliOptions.ExpertShards();
         var threads = CliOptions.Threads();
+        var engineNice = CliOptions.EngineNice();
         var command = new Command("serve", "Serve a model with the OpenAI-compatible API: gateway + one worker silo with role 'all'")
         {
-            model, host, port, workerPort, apiKeys, rate, kv, experts, expertShards, threads,
+            model, host, port, workerPort, apiKeys, rate, kv, experts, expertShards, threads, engineNice,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -38,6 +39,7 @@ internal static class ServeCommand
                 {
                     ModelDirectory = Path.GetFullPath(CliOptions.ResolveModel(parse.GetValue(model))),
                     Threads = parse.GetValue(threads),
+                    EngineNice = parse.GetValue(engineNice),
                     KvCacheBytes = (long)parse.GetValue(kv) << 20,
                     ExpertExecution = CliOptions.ParseExperts(parse.GetValue(experts)),
                     ExpertShards = parse.GetValue(expertShards),

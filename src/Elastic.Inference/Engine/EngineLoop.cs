@@ -71,6 +71,7 @@ public sealed partial class EngineLoop : IAsyncDisposable
 
     private void Run()
     {
+        Modeling.ComputeThreadPriority.ApplyToCurrentThread();
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         var lastTokens = 0L;

@@ -102,6 +102,7 @@ internal sealed class ComputePool
 
     private void Loop(Worker worker)
     {
+        ComputeThreadPriority.ApplyToCurrentThread();
         WorkItem? last = null;
         while (true)
         {

@@ -40,6 +40,13 @@ public sealed class WorkerOptions
     /// <summary>libtorch intra-op threads of this process (default: the processor count). Several workers on one machine should split the cores.</summary>
     public int Threads { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Linux nice value of the engine's threads, −20 to 19 (default 0: unchanged). Below 0 they win the cores from
+    /// this process's HTTP threads while a step runs; that needs CAP_SYS_NICE, and without it the worker logs a
+    /// warning and keeps 0. <c>elastic serve</c> and <c>elastic worker</c> default to −10.
+    /// </summary>
+    public int EngineNice { get; set; }
+
     /// <summary>KV-cache budget of the decode engine in bytes (default 2 GiB).</summary>
     public long KvCacheBytes { get; set; } = 2L << 30;
 
@@ -81,6 +88,7 @@ public sealed class WorkerOptions
         target.Role = Role;
         target.ModelDirectory = ModelDirectory;
         target.Threads = Threads;
+        target.EngineNice = EngineNice;
         target.KvCacheBytes = KvCacheBytes;
         target.MaxBatchedTokens = MaxBatchedTokens;
         target.MaxRunningSequences = MaxRunningSequences;

@@ -37,6 +37,11 @@ internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             return $"{nameof(o.Threads)} must be between 1 and 4096, got {o.Threads}";
         }
 
+        if (o.EngineNice is < -20 or > 19)
+        {
+            return $"{nameof(o.EngineNice)} must be between -20 and 19, got {o.EngineNice}";
+        }
+
         if (o.KvCacheBytes <= 0)
         {
             return $"{nameof(o.KvCacheBytes)} must be positive, got {o.KvCacheBytes}";

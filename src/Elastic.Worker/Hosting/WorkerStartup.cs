@@ -14,6 +14,15 @@ internal sealed partial class WorkerStartup(IOptions<WorkerOptions> options, Wor
         var o = options.Value;
         TorchRuntime.Configure(o.Threads);
         LogStarting(logger, o.Role, o.Threads, o.ExpertExecution);
+        if (ComputeThreadPriority.Configure(o.EngineNice) is { } problem)
+        {
+            LogNiceRefused(logger, o.EngineNice, problem);
+        }
+        else if (o.EngineNice != 0)
+        {
+            LogNice(logger, o.EngineNice);
+        }
+
         if ((o.Role & (WorkerRole.Prefill | WorkerRole.Decode)) != 0)
         {
             // A bad checkpoint should stop the worker now, not fail its first request.
@@ -22,6 +31,12 @@ internal sealed partial class WorkerStartup(IOptions<WorkerOptions> options, Wor
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 2231, Level = LogLevel.Information, Message = "Engine threads run at nice {Nice}: decode steps take the cores ahead of the HTTP threads")]
+    private static partial void LogNice(ILogger logger, int nice);
+
+    [LoggerMessage(EventId = 2232, Level = LogLevel.Warning, Message = "Engine threads keep nice 0 instead of {Nice} ({Problem}): HTTP threads will preempt decode steps; grant CAP_SYS_NICE, or set the engine nice to 0 to silence this")]
+    private static partial void LogNiceRefused(ILogger logger, int nice, string problem);
 
     [LoggerMessage(EventId = 2230, Level = LogLevel.Information, Message = "Worker starting: roles {Role}, {Threads} torch threads, experts {ExpertExecution}")]
     private static partial void LogStarting(ILogger logger, WorkerRole role, int threads, ExpertExecution expertExecution);

@@ -35,4 +35,30 @@ public sealed class BenchModelsTests
         Assert.Equal(100e9 / (2.0 * activeParameters), BenchModels.CeilingTokensPerSecond(c, 32, 1e6, 100), precision: 6);
         Assert.Equal(50e9 * 32 / BenchModels.WeightBytesPerStep(c, 32), BenchModels.CeilingTokensPerSecond(c, 32, 50, 1e9), precision: 6);
     }
+
+    [Fact]
+    public void IdealBatchGain_MemoryBound_IsAPropertyOfTheShape()
+    {
+        var m16 = BenchModels.Get("bench-M");
+        var m8 = BenchModels.Get("bench-M8");
+
+        // Ample compute: a 32-sequence step reads 98.6 % of bench-M's experts, so even a perfect engine gains only
+        // 32 × active bytes ÷ step bytes over batch 1, whatever the bandwidth; with 8 experts of twice the size, ~10×.
+        var gain = BenchModels.IdealBatchGain(m16, 32, 50, 1e9);
+        Assert.Equal(32 * BenchModels.ActiveBytesPerToken(m16) / BenchModels.WeightBytesPerStep(m16, 32), gain, precision: 6);
+        Assert.Equal(gain, BenchModels.IdealBatchGain(m16, 32, 100, 1e9), precision: 6);
+        Assert.InRange(gain, 6.4, 6.8);
+        Assert.InRange(BenchModels.IdealBatchGain(m8, 32, 50, 1e9), 9.5, 10.5);
+        Assert.Equal(1.0, BenchModels.IdealBatchGain(m16, 1, 50, 1e9), precision: 6);
+    }
+
+    [Fact]
+    public void IdealBatchGain_ComputeBound_IsCappedByTheArithmetic()
+    {
+        var c = BenchModels.Get("bench-M");
+
+        // 100 GFLOP/s against 50 GB/s: the batch's compute ceiling over the bandwidth's batch-1 roofline.
+        var ceiling = 100e9 / (2.0 * BenchModels.ActiveBytesPerToken(c) / sizeof(float));
+        Assert.Equal(ceiling / (50e9 / BenchModels.ActiveBytesPerToken(c)), BenchModels.IdealBatchGain(c, 1024, 50, 100), precision: 6);
+    }
 }

@@ -24,17 +24,20 @@ public sealed class EngineBenchCommandTests
         Assert.True(code == 0, stderr);
         Assert.Contains("| small | 14 M |", stdout, StringComparison.Ordinal);
         Assert.Contains("b4 ceiling tok/s", stdout, StringComparison.Ordinal);
+        Assert.Contains("ideal gain b4 / b1", stdout, StringComparison.Ordinal);
         Assert.Contains("Prompt 8 tokens, prefilled 3 at a time", stdout, StringComparison.Ordinal);
         using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var root = doc.RootElement;
         Assert.True(root.GetProperty("bandwidthGBps").GetDouble() > 0);
         Assert.True(root.GetProperty("computeGFlops").GetDouble() > 0);
+        Assert.True(root.GetProperty("kernelGFlops").GetDouble() > 0);
         var small = root.GetProperty("results")[0];
         Assert.Equal("small", small.GetProperty("Model").GetString());
         Assert.True(small.GetProperty("PrefillTokensPerSecond").GetDouble() > 0);
         var decode = small.GetProperty("DecodeTokensPerSecond");
         Assert.True(decode.GetProperty("1").GetDouble() > 0);
         Assert.True(decode.GetProperty("4").GetDouble() > 0);
+        Assert.InRange(small.GetProperty("IdealBatchGain").GetProperty("4").GetDouble(), 1.0, 4.0);
     }
 
     [Fact]
@@ -72,7 +75,7 @@ public sealed class EngineBenchCommandTests
 
         Assert.NotEqual(0, code);
         Assert.Contains("unknown benchmark model 'huge'", stderr, StringComparison.Ordinal);
-        Assert.Contains("small, bench-M", stderr, StringComparison.Ordinal);
+        Assert.Contains("small, bench-M, bench-M8", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public sealed class WorkerOptionsValidatorTests
     [InlineData(nameof(WorkerOptions.Role))]
     [InlineData(nameof(WorkerOptions.ExpertShards))]
     [InlineData(nameof(WorkerOptions.Prefill))]
+    [InlineData(nameof(WorkerOptions.EngineNice))]
     public void Validate_BadSetting_MessageNamesIt(string setting)
     {
         var options = new WorkerOptions { Role = WorkerRole.Expert };
@@ -45,6 +46,7 @@ public sealed class WorkerOptionsValidatorTests
             case nameof(WorkerOptions.Role): options.Role = WorkerRole.None; break;
             case nameof(WorkerOptions.ExpertShards): options.ExpertShards = 0; break;
             case nameof(WorkerOptions.Prefill): options.Prefill = (PrefillMode)42; break;
+            case nameof(WorkerOptions.EngineNice): options.EngineNice = -21; break;
         }
 
         var result = _validator.Validate(null, options);
