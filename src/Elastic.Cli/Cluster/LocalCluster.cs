@@ -203,7 +203,4 @@ internal sealed class LocalCluster : IAsyncDisposable
             .Append("/usr/sbin").Append("/usr/bin")
             .Select(dir => Path.Combine(dir, program))
             .FirstOrDefault(File.Exists);
-
-    /// <summary>A free loopback port for a child (same helper the workers use for their silo ports).</summary>
-    public static int FreePort() => WorkerClustering.FreePort();
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Elastic.Worker.Cluster;
 
 namespace Elastic.Cli.Cluster;
 
@@ -53,7 +54,7 @@ internal static class UpCommand
                 parse.GetValue(prefillThreads),
                 parse.GetValue(kv));
             settings.Validate();
-            var redis = parse.GetValue(redisPort) is var p and > 0 ? p : LocalCluster.FreePort();
+            var redis = parse.GetValue(redisPort) is var p and > 0 ? p : LoopbackPorts.Free();
             var cluster = $"redis://127.0.0.1:{redis}";
             var gatewayPort = parse.GetValue(port);
             var gateway = new List<string> { "gateway", "--cluster", cluster, "--host", parse.GetValue(host)!, "--port", Invariant(gatewayPort), "--requests-per-minute", Invariant(parse.GetValue(rate)) };
@@ -136,7 +137,7 @@ internal static class UpCommand
 
         private ClusterProcessSpec Worker(string name, string role, string cluster, int threads, IEnumerable<string> extra)
         {
-            var http = LocalCluster.FreePort();
+            var http = LoopbackPorts.Free();
             string[] args =
             [
                 "worker", "--role", role, "--cluster", cluster, "--model", Model, "--port", Invariant(http),

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Elastic.Abstractions.Cluster;
 using Elastic.Worker.Grains;
 using Orleans.Configuration;
@@ -56,14 +55,6 @@ public sealed record WorkerClustering(ClusterConnection Cluster, int SiloPort = 
             return;
         }
 
-        silo.ConfigureEndpoints(IPAddress.Loopback, SiloPort == 0 ? FreePort() : SiloPort, GatewayPort == 0 ? FreePort() : GatewayPort, listenOnAnyHostAddress: false);
-    }
-
-    /// <summary>A TCP port free on loopback right now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        silo.ConfigureEndpoints(IPAddress.Loopback, SiloPort == 0 ? LoopbackPorts.Free() : SiloPort, GatewayPort == 0 ? LoopbackPorts.Free() : GatewayPort, listenOnAnyHostAddress: false);
     }
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Elastic.Inference.Tests.TestCheckpoints;
 using OpenAI;
 using OpenAI.Chat;
+using Elastic.Worker.Cluster;
 
 namespace Elastic.Cli.Tests.Cluster;
 
@@ -23,10 +24,10 @@ public sealed partial class UpCommandTests
         TinyServedCheckpoint.Write(dir.Path);
         var model = Path.GetFileName(dir.Path);
 
-        var port = Ports.Free();
+        var port = LoopbackPorts.Free();
         var allInOne = $"http://127.0.0.1:{port}";
         List<string> expected;
-        using (var serve = CliProcess.Start("serve", "--model", dir.Path, "--port", port.ToString(), "--worker-port", Ports.Free().ToString(), "--threads", "1"))
+        using (var serve = CliProcess.Start("serve", "--model", dir.Path, "--port", port.ToString(), "--worker-port", LoopbackPorts.Free().ToString(), "--threads", "1"))
         {
             try
             {

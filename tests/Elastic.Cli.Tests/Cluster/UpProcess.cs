@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Elastic.Worker.Cluster;
 
 namespace Elastic.Cli.Tests.Cluster;
 
@@ -33,7 +34,7 @@ internal sealed partial class UpProcess : IAsyncDisposable
 
     public static async Task<UpProcess> StartAsync(params string[] args)
     {
-        var port = Ports.Free();
+        var port = LoopbackPorts.Free();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "elastic.dll"));
         foreach (var a in (string[])["up", "--port", port.ToString(CultureInfo.InvariantCulture), "--threads-per-worker", "1", .. args])

@@ -1,5 +1,6 @@
 using Elastic.Abstractions.Grains;
 using Elastic.Cli.Cluster;
+using Elastic.Worker.Cluster;
 
 namespace Elastic.Cli.Tests.Cluster;
 
@@ -37,7 +38,7 @@ public sealed class WorkerCommandTests
     [Fact]
     public async Task Up_WithZeroExpertWorkers_FailsBeforeStartingAnything()
     {
-        var (code, _, stderr) = await CliProcess.RunAsync(TimeSpan.FromMinutes(1), "up", "--expert-workers", "0", "--port", Ports.Free().ToString());
+        var (code, _, stderr) = await CliProcess.RunAsync(TimeSpan.FromMinutes(1), "up", "--expert-workers", "0", "--port", LoopbackPorts.Free().ToString());
 
         Assert.Equal(2, code);
         Assert.Contains("--expert-workers", stderr, StringComparison.Ordinal);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Elastic.Inference.Tests.TestCheckpoints;
 using OpenAI;
 using OpenAI.Chat;
+using Elastic.Worker.Cluster;
 
 namespace Elastic.Cli.Tests.Serve;
 
@@ -17,7 +18,7 @@ public sealed class ServeCommandTests
     {
         using var dir = new TempDirectory();
         TinyServedCheckpoint.Write(dir.Path);
-        var (port, workerPort) = (Ports.Free(), Ports.Free());
+        var (port, workerPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         var output = new ConcurrentQueue<string>();
         using var process = CliProcess.Start(output, "serve", "--model", dir.Path, "--port", port.ToString(), "--worker-port", workerPort.ToString(), "--threads", "1", "--api-key", "sk-test");
         try
@@ -94,7 +95,7 @@ public sealed class ServeCommandTests
         TinyServedCheckpoint.Write(dir.Path);
 
         var (code, stdout, stderr) = await CliProcess.RunAsync(
-            TimeSpan.FromMinutes(1), "serve", "--model", dir.Path, "--port", Ports.Free().ToString(), "--worker-port", Ports.Free().ToString(), "--threads", "1", "--expert-shards", "0");
+            TimeSpan.FromMinutes(1), "serve", "--model", dir.Path, "--port", LoopbackPorts.Free().ToString(), "--worker-port", LoopbackPorts.Free().ToString(), "--threads", "1", "--expert-shards", "0");
 
         Assert.NotEqual(0, code);
         Assert.Contains("Worker:ExpertShards", stdout + stderr, StringComparison.Ordinal);

@@ -5,6 +5,7 @@ using Elastic.Inference.Tests.TestCheckpoints;
 using Elastic.Worker.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
+using Elastic.Worker.Cluster;
 
 namespace Elastic.Worker.Tests.Hosting;
 
@@ -67,7 +68,7 @@ public sealed class WorkerReadinessTests
 
     private static (WebApplication App, string Url) Build(string checkpoint, WorkerRole role)
     {
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         var options = new WorkerOptions
         {
             Role = role,
@@ -81,15 +82,8 @@ public sealed class WorkerReadinessTests
         var app = WorkerApp.Build(
             options,
             url,
-            configureSilo: silo => silo.UseLocalhostClustering(FreePort(), FreePort()),
+            configureSilo: silo => silo.UseLocalhostClustering(LoopbackPorts.Free(), LoopbackPorts.Free()),
             configureBuilder: b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         return (app, url);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
