@@ -6,7 +6,9 @@ using Orleans.TestingHost;
 
 namespace Elastic.Cli.Tests.Cluster;
 
+// Runs an Orleans test cluster, whose membership probes a core-saturating neighbour can starve (see ServingProcesses).
 [Trait("Category", "Integration")]
+[Collection(ServingProcesses.Name)]
 public sealed class ClusterWorkerDirectoryTests
 {
     [Fact]

@@ -2,7 +2,9 @@ using Elastic.Inference.Tests.TestCheckpoints;
 
 namespace Elastic.Cli.Tests.Generate;
 
+// Each test starts `elastic generate` processes: kept off the cores while cluster tests run (see ServingProcesses).
 [Trait("Category", "E2E")]
+[Collection(ServingProcesses.Name)]
 public sealed class GenerateCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
