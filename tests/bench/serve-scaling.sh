@@ -4,6 +4,8 @@
 #   1. 32 concurrent streams vs one stream: aggregate output tokens/s (target ≥ 6×).
 #   2. gateway-added latency: p50 TTFT of 1-token completions through the gateway minus straight to the worker
 #      (target ≤ 1 ms).
+#   3. one stream through the gateway vs the engine alone (`elastic bench engine --batch 1` on the served model, run
+#      while the server idles): decode tokens/s as 1 / TPOT p50, and output tokens/s (target ≥ 90 %).
 # Not part of the test suite.
 #   tests/bench/serve-scaling.sh [ROUNDS] [-- extra `elastic serve` flags, e.g. --experts local]
 set -euo pipefail
@@ -14,6 +16,9 @@ shift || true
 # ELASTIC_DLL picks another build, e.g. a copy of bin/ from before a change, for A/B runs.
 elastic=(dotnet "${ELASTIC_DLL:-src/Elastic.Cli/bin/Release/net10.0/elastic.dll}")
 out=$(mktemp -d)
+model=models/elastic-moe-tiny
+args=("$@")
+for i in "${!args[@]}"; do [[ "${args[$i]}" == "--model" ]] && model=${args[$((i + 1))]}; done
 port=18580
 gateway="http://127.0.0.1:$port"
 worker="http://127.0.0.1:$((port + 1))"
@@ -43,6 +48,8 @@ for r in $(seq 1 "$rounds"); do
   bench "many-$r" "$gateway" 96 32 32 128 64
   bench "worker-$r" "$worker" 200 1 8 1 50
   bench "gateway-$r" "$gateway" 200 1 8 1 50
+  "${elastic[@]}" bench engine --models "$model" --batch 1 --prompt-tokens 32 --decode-tokens 128 --repeats 3 \
+    --json "$out/engine-$r.json" >"$out/engine-$r.txt" 2>&1 || { echo "bench engine failed:" >&2; tail -5 "$out/engine-$r.txt" >&2; exit 1; }
   echo "round $r/$rounds done" >&2
 done
 
@@ -50,15 +57,20 @@ python3 - "$out" "$rounds" <<'PY'
 import json, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
 res = lambda n: json.load(open(f"{out}/{n}.json"))["results"]
-one, many, ratio, extra = [], [], [], []
+one, many, ratio, extra, decode_share, output_share = [], [], [], [], [], []
 for r in range(1, rounds + 1):
     o, m = res(f"one-{r}")["outputTokenThroughput"], res(f"many-{r}")["outputTokenThroughput"]
     w, g = res(f"worker-{r}")["ttftMs"]["median"], res(f"gateway-{r}")["ttftMs"]["median"]
     failed = sum(res(f"{k}-{r}")["failed"] for k in ("one", "many", "worker", "gateway"))
     one.append(o); many.append(m); ratio.append(m / o); extra.append(g - w)
+    engine = json.load(open(f"{out}/engine-{r}.json"))["results"][0]["DecodeTokensPerSecond"]["1"]
+    decoding = 1000 / res(f"one-{r}")["tpotMs"]["median"]
+    decode_share.append(decoding / engine); output_share.append(o / engine)
     print(f"round {r}: 1 stream {o:7.1f} tok/s | 32 streams {m:7.1f} tok/s | ratio {m / o:4.2f} | "
-          f"1-token TTFT p50 worker {w:5.2f} ms, gateway {g:5.2f} ms, added {g - w:5.2f} ms | failed {failed}")
+          f"1-token TTFT p50 worker {w:5.2f} ms, gateway {g:5.2f} ms, added {g - w:5.2f} ms | engine b=1 {engine:7.1f} tok/s, "
+          f"one stream decoding {decoding:7.1f} ({decoding / engine:4.0%}) | failed {failed}")
 med = statistics.median
 print(f"median: 1 stream {med(one):.1f} tok/s, 32 streams {med(many):.1f} tok/s, ratio of medians {med(many) / med(one):.2f}, "
-      f"median ratio {med(ratio):.2f}; gateway-added p50 {med(extra):.2f} ms (rounds: {', '.join(f'{x:.2f}' for x in extra)})")
+      f"median ratio {med(ratio):.2f}; gateway-added p50 {med(extra):.2f} ms (rounds: {', '.join(f'{x:.2f}' for x in extra)}); "
+      f"one stream vs engine b=1: decoding {med(decode_share):.0%}, output {med(output_share):.0%} (median of rounds)")
 PY
