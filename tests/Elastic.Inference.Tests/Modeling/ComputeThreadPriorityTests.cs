@@ -6,11 +6,15 @@ using Elastic.Inference.Tests.TestCheckpoints;
 
 namespace Elastic.Inference.Tests.Modeling;
 
-// The nice value is process-wide state: these tests run apart from the others (a lower priority for their threads
-// would only slow them, but they must not see another test's setting either).
+/// <summary>
+/// The nice value is process-wide: these tests run apart from the others (engine threads another test starts meanwhile
+/// would only run at a lower priority, but they must not see each other's setting).
+/// </summary>
+[CollectionDefinition(nameof(ComputeThreadPriorityTests), DisableParallelization = true)]
+public sealed class ComputeThreadPriorityGroup;
+
 [Trait("Category", "Unit")]
 [Collection(nameof(ComputeThreadPriorityTests))]
-[CollectionDefinition(nameof(ComputeThreadPriorityTests), DisableParallelization = true)]
 public sealed class ComputeThreadPriorityTests
 {
     [Fact]
