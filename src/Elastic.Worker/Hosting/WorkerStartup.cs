@@ -32,7 +32,7 @@ internal sealed partial class WorkerStartup(IOptions<WorkerOptions> options, Wor
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 2231, Level = LogLevel.Information, Message = "Engine threads run at nice {Nice}: decode steps take the cores ahead of the HTTP threads")]
+    [LoggerMessage(EventId = 2231, Level = LogLevel.Information, Message = "Engine threads (engine loops, compute pool) run at nice {Nice}")]
     private static partial void LogNice(ILogger logger, int nice);
 
     [LoggerMessage(EventId = 2232, Level = LogLevel.Warning, Message = "Engine threads keep nice 0 instead of {Nice} ({Problem}): HTTP threads will preempt decode steps; grant CAP_SYS_NICE, or set the engine nice to 0 to silence this")]

@@ -73,7 +73,7 @@ public sealed class ServeCommandTests
         Assert.Contains("Drained after", log, StringComparison.Ordinal);
         // --engine-nice defaults to -10 and reaches the worker: applied with CAP_SYS_NICE, a warning without it.
         Assert.True(
-            log.Contains("Engine threads run at nice -10", StringComparison.Ordinal) || log.Contains("Engine threads keep nice 0 instead of -10", StringComparison.Ordinal),
+            log.Contains("Engine threads (engine loops, compute pool) run at nice -10", StringComparison.Ordinal) || log.Contains("Engine threads keep nice 0 instead of -10", StringComparison.Ordinal),
             log);
         Assert.DoesNotContain(output, line => line.StartsWith("fail:", StringComparison.Ordinal) || line.Contains("stopped in stage", StringComparison.Ordinal));
     }
