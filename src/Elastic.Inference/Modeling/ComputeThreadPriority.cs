@@ -52,7 +52,7 @@ public static partial class ComputeThreadPriority
     }
 
     /// <summary>The calling thread's nice value as the kernel reports it (Linux; 0 elsewhere).</summary>
-    public static int CurrentThreadNice()
+    internal static int CurrentThreadNice()
     {
         if (!OperatingSystem.IsLinux())
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Tests.TestCheckpoints;
 using Elastic.Worker.Hosting;
