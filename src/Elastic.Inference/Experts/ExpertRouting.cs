@@ -32,6 +32,88 @@ public sealed class ExpertRouting
     /// <summary>One entry per expert that received at least one row, in expert order.</summary>
     public IReadOnlyList<ExpertGroup> Groups { get; }
 
+    /// <summary>
+    /// The routing of a step from its router logits (row-major [rows, <paramref name="numExperts"/>]): per row a softmax
+    /// over the experts, the <paramref name="topK"/> most probable in descending order, their probabilities as weights,
+    /// renormalised to sum to one when <paramref name="normalizeTopK"/> (Mixtral, norm_topk_prob). In plain loops rather
+    /// than libtorch's softmax and topk: on a decode step's few rows those each started an OpenMP parallel region (a
+    /// worker wake-up and barrier on both cores) for a few hundred floats, every layer of every step.
+    /// </summary>
+    public static ExpertRouting FromRouterLogits(int layer, int numExperts, int topK, bool normalizeTopK, ReadOnlySpan<float> logits)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numExperts);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(topK, numExperts);
+        if (logits.Length % numExperts != 0)
+        {
+            throw new ArgumentException($"router logits hold {logits.Length} values, not a whole number of rows of {numExperts} experts", nameof(logits));
+        }
+
+        var rows = logits.Length / numExperts;
+        var ids = new long[rows * topK];
+        var weights = new float[rows * topK];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * numExperts, numExperts);
+            var rowIds = ids.AsSpan(r * topK, topK);
+            var rowWeights = weights.AsSpan(r * topK, topK);
+            SelectTopK(row, rowIds, rowWeights);
+
+            // softmax(l)[e] = exp(l[e] - max) / Σ exp(l[j] - max); the largest logit is the first one chosen.
+            var max = rowWeights[0];
+            var denominator = 0f;
+            foreach (var l in row)
+            {
+                denominator += MathF.Exp(l - max);
+            }
+
+            var chosen = 0f;
+            for (var i = 0; i < topK; i++)
+            {
+                rowWeights[i] = MathF.Exp(rowWeights[i] - max) / denominator;
+                chosen += rowWeights[i];
+            }
+
+            if (normalizeTopK)
+            {
+                for (var i = 0; i < topK; i++)
+                {
+                    rowWeights[i] /= chosen;
+                }
+            }
+        }
+
+        return Create(layer, numExperts, topK, ids, weights);
+    }
+
+    // The k largest logits of a row in descending order (ties: the lower expert id first), by insertion into a sorted
+    // window: the row is read once, and k is small (2 to 8).
+    private static void SelectTopK(ReadOnlySpan<float> row, Span<long> ids, Span<float> values)
+    {
+        var filled = 0;
+        for (var e = 0; e < row.Length; e++)
+        {
+            // A NaN logit (a broken model) is never preferred; its row's weights come out NaN, as libtorch's would.
+            var value = float.IsNaN(row[e]) ? float.NegativeInfinity : row[e];
+
+            if (filled == values.Length && value <= values[filled - 1])
+            {
+                continue;
+            }
+
+            var at = filled == values.Length ? filled - 1 : filled++;
+            while (at > 0 && values[at - 1] < value)
+            {
+                values[at] = values[at - 1];
+                ids[at] = ids[at - 1];
+                at--;
+            }
+
+            values[at] = value;
+            ids[at] = e;
+        }
+    }
+
     /// <summary>Groups row-major top-k ids and weights by expert.</summary>
     public static ExpertRouting Create(int layer, int numExperts, int topK, long[] expertIds, float[] weights)
     {

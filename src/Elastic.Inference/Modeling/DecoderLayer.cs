@@ -152,14 +152,8 @@ internal sealed class DecoderLayer : IDisposable
         }
 
         var c = _config;
-        var probs = nn.functional.softmax(TensorMath.Linear(h, _router), 1);
-        var (weights, ids) = torch.topk(probs, c.NumExpertsPerToken, dim: 1);
-        if (c.NormTopKProb)
-        {
-            weights = weights / weights.sum([1L], keepdim: true);
-        }
-
-        var routing = ExpertRouting.Create(_index, c.NumExperts, c.NumExpertsPerToken, TensorCopy.ToArray<long>(ids), TensorCopy.ToArray<float>(weights));
+        var logits = TensorCopy.ToArray<float>(TensorMath.Linear(h, _router));
+        var routing = ExpertRouting.FromRouterLogits(_index, c.NumExperts, c.NumExpertsPerToken, c.NormTopKProb, logits);
         trace.OnLayerRouted(routing);
         var output = experts.Execute(h, routing);
         if (_sharedGate is not null)
