@@ -1,3 +1,5 @@
+using Elastic.Inference.Sampling;
+
 namespace Elastic.Inference.Experts;
 
 /// <summary>
@@ -52,12 +54,17 @@ public sealed class ExpertRouting
         var rows = logits.Length / numExperts;
         var ids = new long[rows * topK];
         var weights = new float[rows * topK];
+        Span<int> chosenIds = stackalloc int[topK];
         for (var r = 0; r < rows; r++)
         {
             var row = logits.Slice(r * numExperts, numExperts);
             var rowIds = ids.AsSpan(r * topK, topK);
             var rowWeights = weights.AsSpan(r * topK, topK);
-            SelectTopK(row, rowIds, rowWeights);
+            TopKSelection.Select(row, chosenIds, rowWeights);
+            for (var i = 0; i < topK; i++)
+            {
+                rowIds[i] = chosenIds[i];
+            }
 
             // softmax(l)[e] = exp(l[e] - max) / Σ exp(l[j] - max); the largest logit is the first one chosen.
             var max = rowWeights[0];
@@ -84,34 +91,6 @@ public sealed class ExpertRouting
         }
 
         return Create(layer, numExperts, topK, ids, weights);
-    }
-
-    // The k largest logits of a row in descending order (ties: the lower expert id first), by insertion into a sorted
-    // window: the row is read once, and k is small (2 to 8).
-    private static void SelectTopK(ReadOnlySpan<float> row, Span<long> ids, Span<float> values)
-    {
-        var filled = 0;
-        for (var e = 0; e < row.Length; e++)
-        {
-            // A NaN logit (a broken model) is never preferred; its row's weights come out NaN, as libtorch's would.
-            var value = float.IsNaN(row[e]) ? float.NegativeInfinity : row[e];
-
-            if (filled == values.Length && value <= values[filled - 1])
-            {
-                continue;
-            }
-
-            var at = filled == values.Length ? filled - 1 : filled++;
-            while (at > 0 && values[at - 1] < value)
-            {
-                values[at] = values[at - 1];
-                ids[at] = ids[at - 1];
-                at--;
-            }
-
-            values[at] = value;
-            ids[at] = e;
-        }
     }
 
     /// <summary>Groups row-major top-k ids and weights by expert.</summary>

@@ -249,30 +249,9 @@ public sealed class Sampler
             return [];
         }
 
-        // Insertion into a small sorted array: n ≤ 20, so this beats sorting the vocabulary.
         var ids = new int[n];
         var values = new float[n];
-        var size = 0;
-        for (var i = 0; i < logits.Length; i++)
-        {
-            var v = logits[i];
-            if (size == n && v <= values[size - 1])
-            {
-                continue;
-            }
-
-            var at = size < n ? size++ : n - 1;
-            while (at > 0 && values[at - 1] < v)
-            {
-                values[at] = values[at - 1];
-                ids[at] = ids[at - 1];
-                at--;
-            }
-
-            values[at] = v;
-            ids[at] = i;
-        }
-
+        var size = TopKSelection.Select(logits, ids, values);
         var result = new TokenLogprob[size];
         for (var i = 0; i < size; i++)
         {
