@@ -71,7 +71,10 @@ internal static class BenchModels
     /// the ceiling this is batch × active bytes ÷ the step's bytes, a property of the shape alone (bench-M at 32: ~6.6).
     /// </summary>
     public static double IdealBatchGain(ModelConfig c, int batch, double bandwidthGBps, double computeGFlops) =>
-        CeilingTokensPerSecond(c, batch, bandwidthGBps, computeGFlops) / (bandwidthGBps * 1e9 / ActiveBytesPerToken(c));
+        CeilingTokensPerSecond(c, batch, bandwidthGBps, computeGFlops) / RooflineTokensPerSecond(c, bandwidthGBps);
+
+    /// <summary>The batch-1 decode roofline: one token's active weight bytes streamed at the measured bandwidth.</summary>
+    public static double RooflineTokensPerSecond(ModelConfig c, double bandwidthGBps) => bandwidthGBps * 1e9 / ActiveBytesPerToken(c);
 
     /// <summary>
     /// The most decode tokens/s a batch can reach on this machine: the lower of its compute limit (2 FLOP per active

@@ -82,7 +82,7 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
         var active = BenchModels.ActiveBytesPerToken(config);
         var ceilings = settings.Batches.ToDictionary(b => b, b => BenchModels.CeilingTokensPerSecond(config, b, bandwidthGBps, computeGFlops));
         var gains = settings.Batches.ToDictionary(b => b, b => BenchModels.IdealBatchGain(config, b, bandwidthGBps, computeGFlops));
-        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, bandwidthGBps * 1e9 / active, ceilings, gains);
+        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, BenchModels.RooflineTokensPerSecond(config, bandwidthGBps), ceilings, gains);
     }
 
     /// <summary>
