@@ -36,11 +36,18 @@ internal static unsafe class SmallBatchLinear
     public static bool Applies(Tensor x, Tensor weight) => x.dim() == 2 && x.shape[0] <= MaxRows && Supports(x, weight);
 
     /// <summary>
-    /// Whether x is a decode step's worth of fp32 CPU rows (at most <see cref="MaxRows"/> along its first dimension):
-    /// the inputs the engine's own decode kernels (norm, rotary) take instead of chains of small libtorch ops.
+    /// Most rows the engine's one-pass row kernels (norm, rotary) take: a whole step's decode rows and prefill chunks
+    /// (at most the engine's token budget, 1,024 by default). Longer inputs, e.g. a long prompt forwarded in one call,
+    /// keep libtorch's ops, which split them over the cores.
     /// </summary>
-    public static bool IsDecodeSized(Tensor x) =>
-        x.dim() >= 1 && x.shape[0] <= MaxRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
+    public const int MaxStepRows = 4096;
+
+    /// <summary>
+    /// Whether x holds at most <see cref="MaxStepRows"/> fp32 CPU rows along its first dimension: the inputs the engine's
+    /// own row kernels (norm, rotary) take instead of chains of libtorch ops, each a full pass over the rows.
+    /// </summary>
+    public static bool IsStepSized(Tensor x) =>
+        x.dim() >= 1 && x.shape[0] <= MaxStepRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
 
     /// <summary>Whether x is a matrix of fp32 CPU rows, the input the engine's row kernels read (any number of rows).</summary>
     public static bool TakesRows(Tensor x) => x.dim() == 2 && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;

@@ -5,15 +5,15 @@ using static TorchSharp.torch;
 namespace Elastic.Inference.Modeling;
 
 /// <summary>
-/// RMSNorm of a decode step's few rows in one pass per row. As five libtorch ops (square, mean, add, rsqrt, two
+/// RMSNorm of a step's rows (decode rows and prefill chunks) in one pass per row. As five libtorch ops (square, mean, add, rsqrt, two
 /// multiplies) a [32 × 1,024] norm took ~300 µs here, ~2.5 ms of every bench-M batch-32 step per norm site
 /// (docs/benchmarks.md); the rows themselves are a few hundred kilobytes.
 /// </summary>
 internal static unsafe class SmallBatchRmsNorm
 {
-    /// <summary>x [M, N] fp32 on the CPU with M ≤ <see cref="SmallBatchLinear.MaxRows"/> and weight [N] fp32.</summary>
+    /// <summary>x [M, N] fp32 on the CPU with M ≤ <see cref="SmallBatchLinear.MaxStepRows"/> and weight [N] fp32.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
-        x.dim() == 2 && SmallBatchLinear.IsDecodeSized(x)
+        x.dim() == 2 && SmallBatchLinear.IsStepSized(x)
         && weight.dim() == 1 && weight.shape[0] == x.shape[1] && weight.dtype == ScalarType.Float32 && weight.is_contiguous();
 
     /// <summary>y = x · rsqrt(mean(x²) + eps) · weight, row by row, in fp32 (the same order of operations as the ops).</summary>

@@ -14,13 +14,13 @@ public sealed class SmallBatchRmsNormTests
     [InlineData(37)]
     [InlineData(1024)]
     [InlineData(1027)]
-    public void Forward_Rows1ToMaxRows_MatchesLibtorchOps(int width)
+    public void Forward_Rows1ToMaxStepRows_MatchesLibtorchOps(int width)
     {
         TorchRuntime.EnsureConfigured();
         using var scope = torch.NewDisposeScope();
         var generator = torch.manual_seed(7);
         var weight = torch.rand(width, generator: generator) + 0.5f;
-        foreach (var rows in new[] { 1, 2, 3, 17, 32, SmallBatchLinear.MaxRows })
+        foreach (var rows in new[] { 1, 2, 3, 17, 32, 65, 300, SmallBatchLinear.MaxStepRows })
         {
             var x = torch.randn(rows, width, generator: generator) * 3f;
             Assert.True(SmallBatchRmsNorm.Applies(x, weight));
@@ -43,19 +43,20 @@ public sealed class SmallBatchRmsNormTests
     }
 
     [Fact]
-    public void TensorMath_RmsNorm_TakesTheKernelOnlyForDecodeSizedRows()
+    public void TensorMath_RmsNorm_TakesTheKernelOnlyForStepSizedRows()
     {
         TorchRuntime.EnsureConfigured();
         using var scope = torch.NewDisposeScope();
         var weight = torch.ones(16);
 
-        Assert.False(SmallBatchRmsNorm.Applies(torch.ones(SmallBatchLinear.MaxRows + 1, 16), weight));
+        Assert.True(SmallBatchRmsNorm.Applies(torch.ones(SmallBatchLinear.MaxStepRows, 16), weight));
+        Assert.False(SmallBatchRmsNorm.Applies(torch.ones(SmallBatchLinear.MaxStepRows + 1, 16), weight));
         Assert.False(SmallBatchRmsNorm.Applies(torch.ones(4, 2, 8), torch.ones(8)));
         Assert.False(SmallBatchRmsNorm.Applies(torch.ones(4, 16), torch.ones(8)));
 
-        // Prefill-sized inputs still get the same numbers through the libtorch ops.
-        var prefill = torch.randn(SmallBatchLinear.MaxRows + 5, 16, generator: torch.manual_seed(3));
-        TensorAssert.Close(Reference(prefill, weight), TensorMath.RmsNorm(prefill, weight, Eps), Tolerance, "prefill rows");
+        // Longer inputs still get the same numbers through the libtorch ops.
+        var prompt = torch.randn(SmallBatchLinear.MaxStepRows + 5, 16, generator: torch.manual_seed(3));
+        TensorAssert.Close(Reference(prompt, weight), TensorMath.RmsNorm(prompt, weight, Eps), Tolerance, "rows beyond a step");
     }
 
     private static Tensor Reference(Tensor x, Tensor weight) =>
