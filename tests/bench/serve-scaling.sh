@@ -42,10 +42,13 @@ bench warmw "$worker" 200 1 8 1
 bench warmg "$gateway" 200 1 8 1
 
 # Every measured run warms its own client process up first (untimed): a fresh `bench serve` otherwise compiles its hot
-# paths during the run, and at 32 streams the JIT's tiering thread took ~11 % of the 2 cores from the server.
+# paths during the run. After 64 warm-up requests at 32 streams the client still used 0.34-0.45 cores during the
+# next 96 (its JIT tiering), after 192 it used 0.13-0.25. Each measured run is long enough for steady state: 96
+# requests at 32 streams are three waves of 32, where the first wave's joint prefill and the last wave's tail are a
+# large share of the run (vLLM's `bench serve` sends 1,000 by default); 320 are ten waves, and one stream gets 40.
 for r in $(seq 1 "$rounds"); do
-  bench "one-$r" "$gateway" 10 1 32 128 4
-  bench "many-$r" "$gateway" 96 32 32 128 64
+  bench "one-$r" "$gateway" 40 1 32 128 8
+  bench "many-$r" "$gateway" 320 32 32 128 192
   bench "worker-$r" "$worker" 200 1 8 1 50
   bench "gateway-$r" "$gateway" 200 1 8 1 50
   "${elastic[@]}" bench engine --models "$model" --batch 1 --prompt-tokens 32 --decode-tokens 128 --repeats 3 \
