@@ -5,9 +5,9 @@ using static TorchSharp.torch;
 namespace Elastic.Inference.Modeling;
 
 /// <summary>
-/// RMSNorm of a step's rows (decode rows and prefill chunks) in one pass per row. As five libtorch ops (square, mean, add, rsqrt, two
-/// multiplies) a [32 × 1,024] norm took ~300 µs here, ~2.5 ms of every bench-M batch-32 step per norm site
-/// (docs/benchmarks.md); the rows themselves are a few hundred kilobytes.
+/// RMSNorm of a step's rows (decode rows and prefill chunks) in one pass per row. As five libtorch ops (square, mean,
+/// add, rsqrt, two multiplies) a [32 × 1,024] norm took ~300 µs here, ~2.5 ms of every bench-M batch-32 step per norm
+/// site (docs/benchmarks.md); the rows themselves are a few hundred kilobytes.
 /// </summary>
 internal static unsafe class SmallBatchRmsNorm
 {
