@@ -52,6 +52,26 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task ClientLeavingMidStream_CancelsTheWorkersResponse()
+    {
+        await using var worker = await FakeWorker.StartAsync("w1");
+        worker.StreamChunks = 1000;
+        worker.ChunkInterval = TimeSpan.FromMilliseconds(20);
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.FastOptions(worker));
+        await gateway.WaitForLiveWorkersAsync(1);
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = GatewayHost.Json("""{"model":"tiny","prompt":"hi","max_tokens":1000,"stream":true}""") })
+        using (var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync(), StringComparison.Ordinal);
+        }
+
+        // Disposing the response closes the client's connection; the gateway must pass the cancellation on.
+        await Eventually.TrueAsync(() => Task.FromResult(worker.StreamsAborted == 1), "the worker's stream aborted after the client left");
+    }
+
+    [Fact]
     public async Task StreamedCompletion_ChunksReachClientAsWorkerWritesThem()
     {
         await using var worker = await FakeWorker.StartAsync("w1");

@@ -14,6 +14,7 @@ internal sealed class FakeWorker : IAsyncDisposable
     private readonly WebApplication _app;
     private WorkerLoad _load = WorkerLoad.Idle;
     private int _hits;
+    private int _streamsAborted;
     private bool _stopped;
 
     private FakeWorker(string name, WebApplication app)
@@ -36,6 +37,9 @@ internal sealed class FakeWorker : IAsyncDisposable
     public int Hits => Volatile.Read(ref _hits);
 
     public ConcurrentQueue<string> AuthorizationHeadersSeen { get; } = new();
+
+    /// <summary>Streams whose client went away before the worker finished writing them.</summary>
+    public int StreamsAborted => Volatile.Read(ref _streamsAborted);
 
     /// <summary>When set, completion requests are answered by dropping the connection.</summary>
     public bool AbortRequests { get; set; }
@@ -98,6 +102,7 @@ internal sealed class FakeWorker : IAsyncDisposable
         }
 
         context.Response.ContentType = "text/event-stream";
+        using var aborted = context.RequestAborted.Register(() => Interlocked.Increment(ref _streamsAborted));
         for (var i = 0; i < StreamChunks; i++)
         {
             if (i > 0)
