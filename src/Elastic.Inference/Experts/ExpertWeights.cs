@@ -1,54 +1,47 @@
 using Elastic.Inference.Checkpoints;
-using Elastic.Inference.Configuration;
 using Elastic.Inference.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Elastic.Inference.Experts;
 
-/// <summary>One expert's SwiGLU weights: gate and up fused as [2F, H], down as [H, F].</summary>
+/// <summary>
+/// One expert's SwiGLU weights (gate and up fused as [2F, H], down as [H, F]), packed once, when loaded, into the
+/// panels the expert kernel reads (<see cref="PanelSwiGlu"/>); the source tensors are not kept.
+/// </summary>
 public sealed class ExpertWeights : IDisposable
 {
-    public ExpertWeights(ExpertKey key, Tensor gateUp, Tensor down)
+    private ExpertWeights(ExpertKey key, PanelSwiGlu packed)
     {
         Key = key;
-        GateUp = gateUp;
-        Down = down;
-        SmallBatch = SwiGluWeights.TryCreate(gateUp, down, out var view) ? view : null;
+        Packed = packed;
     }
 
     public ExpertKey Key { get; }
 
-    public Tensor GateUp { get; }
+    public int Hidden => Packed.Hidden;
 
-    public Tensor Down { get; }
+    public int Ffn => Packed.Ffn;
 
-    /// <summary>The small-batch kernel's view of the weights, checked once here; null when the kernel cannot take them.</summary>
-    internal SwiGluWeights? SmallBatch { get; }
+    public long Bytes => Packed.Bytes;
 
-    public long Bytes => (GateUp.numel() + Down.numel()) * sizeof(float);
+    public bool IsDisposed => Packed.IsDisposed;
+
+    internal PanelSwiGlu Packed { get; }
+
+    /// <summary>Packs gateUp [2F, H] and down [H, F] (any dtype, layout or CPU device); the caller keeps the tensors.</summary>
+    public static ExpertWeights Pack(ExpertKey key, Tensor gateUp, Tensor down) => new(key, PanelSwiGlu.Pack(gateUp, down));
 
     public static ExpertWeights Load(IWeightSource reader, ExpertKey key)
     {
         var (gate, up, down) = WeightNames.Expert(reader.Config, key.Layer, key.Expert);
-        var gateUp = reader.LoadConcatenated(gate, up);
-        try
-        {
-            return new ExpertWeights(key, gateUp, reader.Load(down));
-        }
-        catch
-        {
-            gateUp.Dispose();
-            throw;
-        }
+        using var gateUp = reader.LoadConcatenated(gate, up);
+        using var downWeight = reader.Load(down);
+        return Pack(key, gateUp, downWeight);
     }
 
     /// <summary>Computes the expert on rows [n, H] → [n, H].</summary>
-    public Tensor Forward(Tensor rows) => TensorMath.SwiGlu(rows, GateUp, Down);
+    public Tensor Forward(Tensor rows) => Packed.Forward(rows);
 
-    public void Dispose()
-    {
-        GateUp.Dispose();
-        Down.Dispose();
-    }
+    public void Dispose() => Packed.Dispose();
 }

@@ -34,63 +34,51 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
     }
 
     /// <summary>
-    /// Σ over groups of weight · expert(hidden[rows]) scattered back to the rows: [N, H] → [N, H]. The one
+    /// Σ over groups of weight · expert(hidden[rows]) scattered back to the rows: [N, H] → [N, H] fp32. The one
     /// implementation of running experts on their rows, used in process and by expert shard grains alike.
     /// </summary>
     public static Tensor Run(Tensor hidden, IReadOnlyList<(ExpertGroup Group, ExpertWeights Weights)> work)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         ArgumentNullException.ThrowIfNull(work);
-        var input = hidden.is_contiguous() ? hidden : hidden.contiguous();
-        var totalRows = (int)input.shape[0];
-        var rawInput = SmallBatchLinear.TakesRows(input);
-        var width = rawInput ? (int)input.shape[1] : -1;
-        var output = torch.zeros_like(input);
-        var small = new List<(ExpertGroup Group, SwiGluWeights Weights)>(work.Count);
+        if (hidden.dim() != 2)
+        {
+            throw new ArgumentException($"expert input must be [rows, hidden]; got [{string.Join(", ", hidden.shape)}]", nameof(hidden));
+        }
+
+        var width = (int)hidden.shape[1];
         foreach (var (group, weights) in work)
         {
-            // Each expert sees only its own rows: at batch 32 with 16 experts that is ~4 rows, where streaming the
-            // weights once (the small-batch kernel) beats libtorch's GEMM by 3-5x. A prefill's rows take the kernel
-            // too while they fit L2 (narrow models), and libtorch's GEMM beyond that.
-            if (rawInput && group.Rows.Length <= SmallBatchRows(width) && weights.SmallBatch is { } view && view.Hidden == width)
+            if (weights.Hidden != width)
             {
-                small.Add((group, view));
-            }
-            else
-            {
-                AddBatched(input, output, group, weights, totalRows);
+                throw new ArgumentException($"expert {weights.Key} takes rows of {weights.Hidden}, the input's are {width} wide", nameof(work));
             }
         }
 
-        if (small.Count > 0)
+        using var scope = torch.NewDisposeScope();
+        var input = SmallBatchLinear.TakesRows(hidden) ? (hidden.is_contiguous() ? hidden : hidden.contiguous()) : hidden.cpu().to(ScalarType.Float32).contiguous();
+        var output = torch.zeros(input.shape[0], width);
+        if (work.Count > 0)
         {
-            AddSmallBatches(input, output, width, small);
+            Add(input, output, width, work);
         }
 
-        return output;
+        return output.MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// The most rows of one expert the small-batch kernel takes: a decode step's worth at any width, and as many prefill
-    /// rows as keep the gathered input within <see cref="SmallBatchInputBytes"/> (the kernel reads all of it once per
-    /// four weight rows, so it must stay in L2).
+    /// output[rows] += weight · expert(input[rows]) for every group, over raw buffers with no libtorch ops: each expert
+    /// sees only its own rows (at batch 32 with 8 experts ~8 rows; a prefill's, hundreds). With enough experts to keep
+    /// every thread busy, each thread runs whole experts (one sync per layer instead of two per expert); otherwise each
+    /// expert's panels are split over the threads. The weighted sums are added in group order either way, so results
+    /// do not depend on the thread count.
     /// </summary>
-    internal static int SmallBatchRows(int width) => Math.Max(SmallBatchLinear.MaxRows, SmallBatchInputBytes / (Math.Max(width, 1) * sizeof(float)));
-
-    private const int SmallBatchInputBytes = 256 << 10;
-
-    /// <summary>
-    /// output[rows] += weight · expert(input[rows]) for every small group, over raw buffers with no libtorch ops.
-    /// With enough experts to keep every thread busy, each thread runs whole experts (one sync per layer instead
-    /// of two per expert); otherwise each expert's matrices are split over the threads. The weighted sums are
-    /// added in group order either way, so results do not depend on the thread count.
-    /// </summary>
-    private static void AddSmallBatches(Tensor input, Tensor output, int h, List<(ExpertGroup Group, SwiGluWeights Weights)> small)
+    private static void Add(Tensor input, Tensor output, int h, IReadOnlyList<(ExpertGroup Group, ExpertWeights Weights)> work)
     {
-        var offsets = new long[small.Count + 1];
-        for (var g = 0; g < small.Count; g++)
+        var offsets = new long[work.Count + 1];
+        for (var g = 0; g < work.Count; g++)
         {
-            offsets[g + 1] = offsets[g] + ((long)small[g].Group.Rows.Length * h);
+            offsets[g + 1] = offsets[g] + ((long)work[g].Group.Rows.Length * h);
         }
 
         var total = offsets[^1];
@@ -105,9 +93,9 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
                 var o = (float*)op;
                 var gathered = (nint)s;
                 var results = (nint)(s + total);
-                for (var g = 0; g < small.Count; g++)
+                for (var g = 0; g < work.Count; g++)
                 {
-                    var rows = small[g].Group.Rows;
+                    var rows = work[g].Group.Rows;
                     var dst = (float*)gathered + offsets[g];
                     for (var j = 0; j < rows.Length; j++)
                     {
@@ -116,21 +104,21 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
                 }
 
                 var pool = ComputePool.Shared;
-                if (pool.Threads > 1 && small.Count >= 2 * pool.Threads)
+                if (pool.Threads > 1 && work.Count >= 2 * pool.Threads)
                 {
-                    pool.Run(small.Count, g => Compute(small[g], (float*)gathered + offsets[g], (float*)results + offsets[g], parallel: false));
+                    pool.Run(work.Count, g => Compute(work[g], (float*)gathered + offsets[g], (float*)results + offsets[g], parallel: false));
                 }
                 else
                 {
-                    for (var g = 0; g < small.Count; g++)
+                    for (var g = 0; g < work.Count; g++)
                     {
-                        Compute(small[g], (float*)gathered + offsets[g], (float*)results + offsets[g], parallel: true);
+                        Compute(work[g], (float*)gathered + offsets[g], (float*)results + offsets[g], parallel: true);
                     }
                 }
 
-                for (var g = 0; g < small.Count; g++)
+                for (var g = 0; g < work.Count; g++)
                 {
-                    var group = small[g].Group;
+                    var group = work[g].Group;
                     var result = (float*)results + offsets[g];
                     for (var j = 0; j < group.Rows.Length; j++)
                     {
@@ -151,17 +139,8 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
         }
     }
 
-    private static void Compute((ExpertGroup Group, SwiGluWeights Weights) small, float* gathered, float* result, bool parallel) =>
-        SmallBatchSwiGlu.Compute(gathered, small.Group.Rows.Length, small.Weights, result, parallel);
-
-    private static void AddBatched(Tensor input, Tensor output, ExpertGroup group, ExpertWeights weights, int totalRows)
-    {
-        var rows = torch.tensor(group.Rows);
-        var x = group.Rows.Length == totalRows ? input : input.index_select(0, rows);
-        var y = weights.Forward(x) * torch.tensor(group.Weights).unsqueeze(1);
-        using var one = 1.ToScalar();
-        output.index_add_(0, rows, y, one);
-    }
+    private static void Compute((ExpertGroup Group, ExpertWeights Weights) item, float* gathered, float* result, bool parallel) =>
+        item.Weights.Packed.Compute(gathered, item.Group.Rows.Length, result, parallel);
 
     public void Dispose()
     {

@@ -67,7 +67,7 @@ internal static unsafe class SmallBatchSwiGlu
     }
 
     /// <summary>dst = silu(gate) * up, silu(g) = g / (1 + e^-g) as libtorch computes it.</summary>
-    private static void SiluMul(float* gate, float* up, float* dst, int n)
+    internal static void SiluMul(float* gate, float* up, float* dst, int n)
     {
         var i = 0;
         var one = Vector512<float>.One;

@@ -53,11 +53,10 @@ public sealed class ShardExpertsTests
         var work = shard.Begin(batch);
         Assert.Equal(1, shard.Remove(new HashSet<ExpertId> { new(1, 0) }));
 
-        Assert.False(expert.GateUp.IsInvalid);
+        Assert.False(expert.IsDisposed);
         Assert.Equal(Hidden, work.Compute().Output.Length);
         work.Dispose();
-        Assert.True(expert.GateUp.IsInvalid);
-        Assert.True(expert.Down.IsInvalid);
+        Assert.True(expert.IsDisposed);
         Assert.Empty(shard.Experts);
         Assert.Equal(new ExpertId(1, 0), Assert.Throws<ExpertNotLoadedException>(() => shard.Begin(batch)).Expert);
     }
@@ -77,16 +76,15 @@ public sealed class ShardExpertsTests
 
         // No batch holds the expert after the refusals: removing it disposes it at once.
         shard.Remove(null);
-        Assert.True(expert.GateUp.IsInvalid);
+        Assert.True(expert.IsDisposed);
     }
 
     private static ExpertWeights Expert(int layer, int index, int seed)
     {
         var random = new Random(seed);
         float[] Values(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5))];
-        return new ExpertWeights(
-            new ExpertKey(layer, index),
-            torch.tensor(Values(2 * Intermediate * Hidden), [2 * Intermediate, Hidden]),
-            torch.tensor(Values(Hidden * Intermediate), [Hidden, Intermediate]));
+        using var gateUp = torch.tensor(Values(2 * Intermediate * Hidden), [2 * Intermediate, Hidden]);
+        using var down = torch.tensor(Values(Hidden * Intermediate), [Hidden, Intermediate]);
+        return ExpertWeights.Pack(new ExpertKey(layer, index), gateUp, down);
     }
 }
