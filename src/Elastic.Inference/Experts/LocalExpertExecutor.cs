@@ -56,7 +56,7 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
         }
 
         using var scope = torch.NewDisposeScope();
-        var input = SmallBatchLinear.TakesRows(hidden) ? (hidden.is_contiguous() ? hidden : hidden.contiguous()) : hidden.cpu().to(ScalarType.Float32).contiguous();
+        var input = RowKernels.Fp32Rows(hidden);
         var output = torch.zeros(input.shape[0], width);
         if (work.Count > 0)
         {

@@ -6,8 +6,8 @@ namespace Elastic.Inference.Modeling;
 /// <summary>
 /// Measures the arithmetic this machine has: its FMA peak (independent multiply-add chains on every compute thread, what
 /// no kernel can beat: a batch-32 decode step does 2 FLOP per active parameter per token, so this caps what any batch
-/// can reach) and what the engine's own small-batch kernel gets of it (its 4×4 FMA tiles over a weight that stays in
-/// cache, so memory does not limit it).
+/// can reach) and what the engine's linear kernel gets of it (<see cref="PanelLinear"/>'s 4-row × 64-output tiles over a
+/// weight that stays in cache, so memory does not limit it).
 /// </summary>
 public static unsafe class ComputeProbe
 {
@@ -31,12 +31,13 @@ public static unsafe class ComputeProbe
         fixed (float* xp = x)
         fixed (float* yp = y)
         {
+            using var packed = PanelWeight.Pack(wp, n, k);
             for (var r = 0; r <= repeats; r++)
             {
                 var clock = Stopwatch.StartNew();
                 for (var c = 0; c < calls; c++)
                 {
-                    SmallBatchLinear.Compute(wp, xp, yp, rows, k, n);
+                    PanelLinear.Compute(packed, xp, yp, rows);
                 }
 
                 if (r > 0)

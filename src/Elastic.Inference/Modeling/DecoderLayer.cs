@@ -15,34 +15,32 @@ internal sealed class DecoderLayer : IDisposable
     private readonly int _index;
     private readonly Tensor _inputNorm;
     private readonly Tensor _postNorm;
-    private readonly Tensor _qkv;
+    private readonly PanelWeight _qkv;
     private readonly Tensor? _qkvBias;
-    private readonly Tensor _o;
+    private readonly PanelWeight _o;
     private readonly Tensor? _qNorm;
     private readonly Tensor? _kNorm;
 
     // Dense MLP (non-sparse layers) or shared expert (Qwen2-MoE).
-    private readonly Tensor? _ffnGateUp;
-    private readonly Tensor? _ffnDown;
-    private readonly Tensor? _router;
-    private readonly Tensor? _sharedGate;
+    private readonly PanelSwiGlu? _ffn;
+    private readonly PanelWeight? _router;
+    private readonly PanelWeight? _sharedGate;
     private readonly float _scale;
 
-    private DecoderLayer(ModelConfig config, int index, Dictionary<string, Tensor> w)
+    private DecoderLayer(ModelConfig config, int index, Dictionary<string, Tensor> w, Dictionary<string, IDisposable> packed)
     {
         _config = config;
         _index = index;
         _inputNorm = w["in"];
         _postNorm = w["post"];
-        _qkv = w["qkv"];
+        _qkv = (PanelWeight)packed["qkv"];
         _qkvBias = w.GetValueOrDefault("qkv_bias");
-        _o = w["o"];
+        _o = (PanelWeight)packed["o"];
         _qNorm = w.GetValueOrDefault("q_norm");
         _kNorm = w.GetValueOrDefault("k_norm");
-        _ffnGateUp = w.GetValueOrDefault("ffn_gate_up");
-        _ffnDown = w.GetValueOrDefault("ffn_down");
-        _router = w.GetValueOrDefault("router");
-        _sharedGate = w.GetValueOrDefault("shared_gate");
+        _ffn = packed.GetValueOrDefault("ffn") as PanelSwiGlu;
+        _router = packed.GetValueOrDefault("router") as PanelWeight;
+        _sharedGate = packed.GetValueOrDefault("shared_gate") as PanelWeight;
         _scale = 1f / MathF.Sqrt(config.HeadDim);
     }
 
@@ -52,6 +50,7 @@ internal sealed class DecoderLayer : IDisposable
     {
         var c = reader.Config;
         var w = new Dictionary<string, Tensor>();
+        var packed = new Dictionary<string, IDisposable>();
         try
         {
             w["in"] = reader.Load(WeightNames.InputNorm(layer));
@@ -87,7 +86,28 @@ internal sealed class DecoderLayer : IDisposable
                 }
             }
 
-            return new DecoderLayer(c, layer, w);
+            // The matrices are packed for the engine's linear kernel and their tensors dropped; norms and biases stay.
+            foreach (var name in new[] { "qkv", "o", "router", "shared_gate" })
+            {
+                if (w.Remove(name, out var matrix))
+                {
+                    using (matrix)
+                    {
+                        packed[name] = PanelWeight.Pack(matrix);
+                    }
+                }
+            }
+
+            if (w.Remove("ffn_gate_up", out var gateUp) && w.Remove("ffn_down", out var down))
+            {
+                using (gateUp)
+                using (down)
+                {
+                    packed["ffn"] = PanelSwiGlu.Pack(gateUp, down);
+                }
+            }
+
+            return new DecoderLayer(c, layer, w, packed);
         }
         catch
         {
@@ -96,20 +116,25 @@ internal sealed class DecoderLayer : IDisposable
                 t.Dispose();
             }
 
+            foreach (var p in packed.Values)
+            {
+                p.Dispose();
+            }
+
             throw;
         }
     }
 
     public long Bytes =>
-        new[] { _inputNorm, _postNorm, _qkv, _qkvBias, _o, _qNorm, _kNorm, _ffnGateUp, _ffnDown, _router, _sharedGate }
-            .Where(t => t is not null).Sum(t => t!.numel() * sizeof(float));
+        (new[] { _inputNorm, _postNorm, _qkvBias, _qNorm, _kNorm }.Where(t => t is not null).Sum(t => t!.numel()) * sizeof(float))
+        + _qkv.Bytes + _o.Bytes + (_ffn?.Bytes ?? 0) + (_router?.Bytes ?? 0) + (_sharedGate?.Bytes ?? 0);
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<ForwardChunk> chunks, IExpertExecutor experts, StepTrace trace)
     {
         var c = _config;
         var rows = x.shape[0];
         var h = TensorMath.RmsNorm(x, _inputNorm, c.RmsNormEps);
-        var qkv = TensorMath.Linear(h, _qkv, _qkvBias);
+        var qkv = PanelLinear.Forward(h, _qkv, _qkvBias);
         if (c.ClipQkv is { } clip)
         {
             using var low = (-clip).ToScalar();
@@ -138,7 +163,7 @@ internal sealed class DecoderLayer : IDisposable
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         var attention = Attend(q, k, v, chunks);
-        x = TensorMath.Add(x, TensorMath.Linear(attention, _o));
+        x = TensorMath.Add(x, PanelLinear.Forward(attention, _o));
 
         h = TensorMath.RmsNorm(x, _postNorm, c.RmsNormEps);
         return TensorMath.Add(x, FeedForward(h, experts, trace));
@@ -148,17 +173,17 @@ internal sealed class DecoderLayer : IDisposable
     {
         if (_router is null)
         {
-            return TensorMath.SwiGlu(h, _ffnGateUp!, _ffnDown!);
+            return _ffn!.Forward(h);
         }
 
         var c = _config;
-        var logits = TensorCopy.ToArray<float>(TensorMath.Linear(h, _router));
+        var logits = TensorCopy.ToArray<float>(PanelLinear.Forward(h, _router));
         var routing = ExpertRouting.FromRouterLogits(_index, c.NumExperts, c.NumExpertsPerToken, c.NormTopKProb, logits);
         trace.OnLayerRouted(routing);
         var output = experts.Execute(h, routing);
         if (_sharedGate is not null)
         {
-            output = TensorMath.Add(output, nn.functional.sigmoid(TensorMath.Linear(h, _sharedGate)) * TensorMath.SwiGlu(h, _ffnGateUp!, _ffnDown!));
+            output = TensorMath.Add(output, nn.functional.sigmoid(PanelLinear.Forward(h, _sharedGate)) * _ffn!.Forward(h));
         }
 
         return output;
@@ -219,10 +244,16 @@ internal sealed class DecoderLayer : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { _inputNorm, _postNorm, _qkv, _qkvBias, _o, _qNorm, _kNorm, _ffnGateUp, _ffnDown, _router, _sharedGate })
+        foreach (var t in new[] { _inputNorm, _postNorm, _qkvBias, _qNorm, _kNorm })
         {
             t?.Dispose();
         }
+
+        _qkv.Dispose();
+        _o.Dispose();
+        _ffn?.Dispose();
+        _router?.Dispose();
+        _sharedGate?.Dispose();
     }
 }
 

@@ -20,12 +20,12 @@ public sealed partial class MoeTransformer : IDisposable
 {
     private readonly Tensor _embedding;
     private readonly Tensor _finalNorm;
-    private readonly Tensor _lmHead;
+    private readonly PanelWeight _lmHead;
     private readonly DecoderLayer[] _layers;
     private readonly RotaryEmbedding _rope;
     private long _steps;
 
-    private MoeTransformer(ModelConfig config, Tensor embedding, Tensor finalNorm, Tensor lmHead, DecoderLayer[] layers)
+    private MoeTransformer(ModelConfig config, Tensor embedding, Tensor finalNorm, PanelWeight lmHead, DecoderLayer[] layers)
     {
         Config = config;
         _embedding = embedding;
@@ -38,7 +38,7 @@ public sealed partial class MoeTransformer : IDisposable
     public ModelConfig Config { get; }
 
     /// <summary>Bytes of the weights this object holds (routed experts excluded).</summary>
-    public long Bytes => ((_embedding.numel() + _finalNorm.numel() + (ReferenceEquals(_lmHead, _embedding) ? 0 : _lmHead.numel())) * sizeof(float)) + _layers.Sum(l => l.Bytes);
+    public long Bytes => ((_embedding.numel() + _finalNorm.numel()) * sizeof(float)) + _lmHead.Bytes + _layers.Sum(l => l.Bytes);
 
     /// <summary>Loads every weight except the routed experts; all or nothing.</summary>
     public static MoeTransformer Load(IWeightSource reader, ILogger? logger = null)
@@ -51,7 +51,18 @@ public sealed partial class MoeTransformer : IDisposable
         {
             var embedding = Track(loaded, reader.Load(WeightNames.Embedding));
             var norm = Track(loaded, reader.Load(WeightNames.FinalNorm));
-            var head = c.TieWordEmbeddings ? embedding : Track(loaded, reader.Load(WeightNames.LmHead));
+            // Packed for the linear kernel; tied to the embedding, a packed copy of it.
+            PanelWeight head;
+            if (c.TieWordEmbeddings)
+            {
+                head = Track(loaded, PanelWeight.Pack(embedding));
+            }
+            else
+            {
+                using var lmHead = reader.Load(WeightNames.LmHead);
+                head = Track(loaded, PanelWeight.Pack(lmHead));
+            }
+
             var layers = new DecoderLayer[c.NumLayers];
             for (var l = 0; l < c.NumLayers; l++)
             {
@@ -173,7 +184,7 @@ public sealed partial class MoeTransformer : IDisposable
         }
 
         var selected = rows.Count == x.shape[0] ? x : x.index_select(0, torch.tensor(rows.ToArray()));
-        var logits = TensorMath.Linear(TensorMath.RmsNorm(selected, _finalNorm, Config.RmsNormEps), _lmHead).contiguous();
+        var logits = PanelLinear.Forward(TensorMath.RmsNorm(selected, _finalNorm, Config.RmsNormEps), _lmHead).contiguous();
         // Each chunk's rows are copied straight out of the tensor: one [rows, vocab] intermediate array per step would
         // be a large-object-heap allocation (256 KB at 32 rows of a 2,048 vocabulary), which drives gen-2 collections.
         var all = MemoryMarshal.Cast<byte, float>(logits.bytes);
@@ -198,10 +209,7 @@ public sealed partial class MoeTransformer : IDisposable
     {
         _embedding.Dispose();
         _finalNorm.Dispose();
-        if (!ReferenceEquals(_lmHead, _embedding))
-        {
-            _lmHead.Dispose();
-        }
+        _lmHead.Dispose();
 
         foreach (var layer in _layers)
         {

@@ -1,23 +1,50 @@
 using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Elastic.Inference.Modeling;
 
 /// <summary>
 /// y [M, N] = x [M, K] · Wᵀ over a <see cref="PanelWeight"/>, for any number of rows. Each tile multiplies four input
 /// rows by one 64-output panel: per input element one broadcast and four weight vectors feed 16 FMAs into 16
-/// accumulators that already hold whole outputs, so there is no horizontal sum at the end (the K-wise 4×4 tiles of
-/// <see cref="SmallBatchLinear"/> end every output in one, about a quarter of their work at K = 128) and no K tail.
-/// A panel is read once per four rows from L1/L2 and streamed once per call from memory. On the default model's
-/// expert shapes (one core, 64 rows over 8 experts × 4 layers) it runs at ~90 GFLOP/s with the weights in cache,
-/// against 67–73 for the K-wise tiles, and batch 1 in half their time (docs/benchmarks.md).
+/// accumulators that already hold whole outputs, so there is no horizontal sum at the end (the K-wise 4×4 tiles this
+/// replaced ended every output in one, about a quarter of their work at K = 128) and no K tail. A panel is read once
+/// per four rows from L1/L2 and streamed once per call from memory. The engine's one linear kernel: dense layers,
+/// experts and the LM head, a decode step's few rows and a prefill's many. On the default model's expert shapes (one
+/// core, 64 rows over 8 experts × 4 layers) it runs at ~90 GFLOP/s with the weights in cache, against 67–73 for the
+/// K-wise tiles, and batch 1 in half their time (docs/benchmarks.md).
 /// </summary>
 internal static unsafe class PanelLinear
 {
-    // As SmallBatchLinear's: below ~2 MB of weight streamed (times the 4-row passes) one core finishes sooner than
+    // Below ~2 MB of weight streamed (times the 4-row passes) one core finishes sooner than
     // the pool's workers wake, and on 2 cores waking them starves the threads that stream tokens to clients.
     private const long ParallelThresholdBytes = 2 << 20;
 
     private const int W = PanelWeight.Width;
+
+    /// <summary>x [M, K] (fp32 CPU rows, converted if need be) · Wᵀ (+ bias [N]) → [M, N].</summary>
+    public static Tensor Forward(Tensor x, PanelWeight weight, Tensor? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (x.dim() != 2 || x.shape[1] != weight.Inputs)
+        {
+            throw new ArgumentException($"linear input must be [rows, {weight.Inputs}]; got [{string.Join(", ", x.shape)}]", nameof(x));
+        }
+
+        using var scope = torch.NewDisposeScope();
+        var input = RowKernels.Fp32Rows(x);
+        var m = (int)input.shape[0];
+        var y = torch.empty(m, weight.Outputs);
+        Compute(weight, TensorData.Floats(input), TensorData.Floats(y), m);
+        if (bias is not null)
+        {
+            using var one = 1.ToScalar();
+            y.add_(bias, one);
+        }
+
+        return y.MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// y [M, N] = x [M, K] · Wᵀ over raw contiguous fp32 rows; split over <see cref="ComputePool"/> by panels and row

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,13 +44,10 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
                 $"SwiGLU weights must be gate_up [2F, H] and down [H, F]; got gate_up [{string.Join(", ", gateUp.shape)}] and down [{string.Join(", ", down.shape)}]");
         }
 
-        using var scope = torch.NewDisposeScope();
-        var gu = Fp32Rows(gateUp);
-        var d = Fp32Rows(down);
-        var packedGateUp = PanelWeight.Pack(TensorData.Floats(gu), (int)gu.shape[0], (int)gu.shape[1]);
+        var packedGateUp = PanelWeight.Pack(gateUp);
         try
         {
-            return new PanelSwiGlu(packedGateUp, PanelWeight.Pack(TensorData.Floats(d), (int)d.shape[0], (int)d.shape[1]));
+            return new PanelSwiGlu(packedGateUp, PanelWeight.Pack(down));
         }
         catch
         {
@@ -77,7 +75,7 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
                     PanelLinear.Compute(_gateUp, x + ((long)r0 * hidden), gateUpOut, count, parallel);
                     for (var r = 0; r < count; r++)
                     {
-                        SmallBatchSwiGlu.SiluMul(gateUpOut + ((long)r * 2 * ffn), gateUpOut + ((long)r * 2 * ffn) + ffn, act + ((long)r * ffn), ffn);
+                        SiluMul(gateUpOut + ((long)r * 2 * ffn), gateUpOut + ((long)r * 2 * ffn) + ffn, act + ((long)r * ffn), ffn);
                     }
 
                     PanelLinear.Compute(_down, act, y + ((long)r0 * hidden), count, parallel);
@@ -100,7 +98,7 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
         }
 
         using var scope = torch.NewDisposeScope();
-        var input = Fp32Rows(x);
+        var input = RowKernels.Fp32Rows(x);
         var m = (int)input.shape[0];
         var y = torch.empty(m, Hidden);
         fixed (byte* xp = input.bytes)
@@ -118,10 +116,22 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
         _down.Dispose();
     }
 
-    private static Tensor Fp32Rows(Tensor t)
+    /// <summary>dst = silu(gate) * up, silu(g) = g / (1 + e^-g) as libtorch computes it.</summary>
+    private static void SiluMul(float* gate, float* up, float* dst, int n)
     {
-        var cpu = t.device_type == DeviceType.CPU ? t : t.cpu();
-        var fp32 = cpu.dtype == ScalarType.Float32 ? cpu : cpu.to(ScalarType.Float32);
-        return fp32.is_contiguous() ? fp32 : fp32.contiguous();
+        var i = 0;
+        var one = Vector512<float>.One;
+        for (; i + 16 <= n; i += 16)
+        {
+            var g = Vector512.Load(gate + i);
+            var silu = g / (one + Vector512.Exp(-g));
+            (silu * Vector512.Load(up + i)).Store(dst + i);
+        }
+
+        for (; i < n; i++)
+        {
+            var g = gate[i];
+            dst[i] = g / (1f + MathF.Exp(-g)) * up[i];
+        }
     }
 }

@@ -36,6 +36,20 @@ internal sealed unsafe class PanelWeight : IDisposable
 
     public bool IsDisposed => _data == 0;
 
+    /// <summary>Packs a weight matrix [N, K] (any dtype, layout or CPU device); the caller keeps the tensor.</summary>
+    public static PanelWeight Pack(TorchSharp.torch.Tensor weight)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.dim() != 2)
+        {
+            throw new ArgumentException($"a linear weight must be [outputs, inputs]; got [{string.Join(", ", weight.shape)}]", nameof(weight));
+        }
+
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var rows = RowKernels.Fp32Rows(weight);
+        return Pack(TensorData.Floats(rows), (int)rows.shape[0], (int)rows.shape[1]);
+    }
+
     /// <summary>Packs w [N, K], row-major fp32; reads it and keeps nothing of it.</summary>
     public static PanelWeight Pack(float* w, int outputs, int inputs)
     {

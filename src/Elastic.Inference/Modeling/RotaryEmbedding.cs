@@ -64,7 +64,7 @@ internal sealed class RotaryEmbedding : IDisposable
     // of q and k cost more than the arithmetic by far (bench-M: 1.6 ms of a batch-32 step; the default model: ~1.3 ms
     // of a 300-row prefill step at 32 streams, when only decode-sized inputs took this path).
     private static bool AppliesFused(Tensor x, Tensor cos, Tensor sin) =>
-        x.dim() == 3 && SmallBatchLinear.IsStepSized(x) && x.shape[2] % 2 == 0
+        x.dim() == 3 && RowKernels.IsStepSized(x) && x.shape[2] % 2 == 0
         && cos.is_contiguous() && sin.is_contiguous() && cos.dtype == ScalarType.Float32 && sin.dtype == ScalarType.Float32
         && cos.numel() == x.shape[0] * x.shape[2] && sin.numel() == cos.numel();
 

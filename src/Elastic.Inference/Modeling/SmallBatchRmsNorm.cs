@@ -11,9 +11,9 @@ namespace Elastic.Inference.Modeling;
 /// </summary>
 internal static unsafe class SmallBatchRmsNorm
 {
-    /// <summary>x [M, N] fp32 on the CPU with M ≤ <see cref="SmallBatchLinear.MaxStepRows"/> and weight [N] fp32.</summary>
+    /// <summary>x [M, N] fp32 on the CPU with M ≤ <see cref="RowKernels.MaxStepRows"/> and weight [N] fp32.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
-        x.dim() == 2 && SmallBatchLinear.IsStepSized(x)
+        x.dim() == 2 && RowKernels.IsStepSized(x)
         && weight.dim() == 1 && weight.shape[0] == x.shape[1] && weight.dtype == ScalarType.Float32 && weight.is_contiguous();
 
     /// <summary>y = x · rsqrt(mean(x²) + eps) · weight, row by row, in fp32 (the same order of operations as the ops).</summary>

@@ -29,23 +29,4 @@ internal static class TensorMath
         using var epsilon = eps.ToScalar();
         return x * variance.add_(epsilon).rsqrt() * weight;
     }
-
-    /// <summary>x·Wᵀ (+ b): a bandwidth-bound kernel for the few rows of a decode step, libtorch's GEMM otherwise.</summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) =>
-        SmallBatchLinear.Applies(x, weight) ? SmallBatchLinear.Forward(x, weight, bias) : nn.functional.linear(x, weight, bias);
-
-    /// <summary>down(silu(gate(x)) * up(x)) with gate and up stored as one fused [2F, H] weight.</summary>
-    public static Tensor SwiGlu(Tensor x, Tensor gateUp, Tensor down)
-    {
-        if (SmallBatchSwiGlu.TryForward(x, gateUp, down, out var y))
-        {
-            return y;
-        }
-
-        var gu = Linear(x, gateUp);
-        var ffn = gateUp.shape[0] / 2;
-        var gate = gu.narrow(-1, 0, ffn);
-        var up = gu.narrow(-1, ffn, ffn);
-        return Linear(nn.functional.silu(gate) * up, down);
-    }
 }

@@ -16,7 +16,7 @@ public sealed class RotaryEmbeddingTests
     [InlineData(300, 6, 32)] // a prefill step's rows, 16-lane halves
     [InlineData(65, 4, 128)] // 16-lane halves four times over
     [InlineData(33, 2, 40)] // 16 lanes, then a scalar tail
-    [InlineData(SmallBatchLinear.MaxStepRows + 1, 1, 32)] // above the row kernel's limit: libtorch ops
+    [InlineData(RowKernels.MaxStepRows + 1, 1, 32)] // above the row kernel's limit: libtorch ops
     public void Apply_MatchesRotateHalfFormula(int rows, int heads, int headDim)
     {
         TorchRuntime.EnsureConfigured();

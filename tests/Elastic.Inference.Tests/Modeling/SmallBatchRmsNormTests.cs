@@ -20,7 +20,7 @@ public sealed class SmallBatchRmsNormTests
         using var scope = torch.NewDisposeScope();
         var generator = torch.manual_seed(7);
         var weight = torch.rand(width, generator: generator) + 0.5f;
-        foreach (var rows in new[] { 1, 2, 3, 17, 32, 65, 300, SmallBatchLinear.MaxStepRows })
+        foreach (var rows in new[] { 1, 2, 3, 17, 32, 65, 300, RowKernels.MaxStepRows })
         {
             var x = torch.randn(rows, width, generator: generator) * 3f;
             Assert.True(SmallBatchRmsNorm.Applies(x, weight));
@@ -49,13 +49,13 @@ public sealed class SmallBatchRmsNormTests
         using var scope = torch.NewDisposeScope();
         var weight = torch.ones(16);
 
-        Assert.True(SmallBatchRmsNorm.Applies(torch.ones(SmallBatchLinear.MaxStepRows, 16), weight));
-        Assert.False(SmallBatchRmsNorm.Applies(torch.ones(SmallBatchLinear.MaxStepRows + 1, 16), weight));
+        Assert.True(SmallBatchRmsNorm.Applies(torch.ones(RowKernels.MaxStepRows, 16), weight));
+        Assert.False(SmallBatchRmsNorm.Applies(torch.ones(RowKernels.MaxStepRows + 1, 16), weight));
         Assert.False(SmallBatchRmsNorm.Applies(torch.ones(4, 2, 8), torch.ones(8)));
         Assert.False(SmallBatchRmsNorm.Applies(torch.ones(4, 16), torch.ones(8)));
 
         // Longer inputs still get the same numbers through the libtorch ops.
-        var prompt = torch.randn(SmallBatchLinear.MaxStepRows + 5, 16, generator: torch.manual_seed(3));
+        var prompt = torch.randn(RowKernels.MaxStepRows + 5, 16, generator: torch.manual_seed(3));
         TensorAssert.Close(Reference(prompt, weight), TensorMath.RmsNorm(prompt, weight, Eps), Tolerance, "rows beyond a step");
     }
 

@@ -1,0 +1,30 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Elastic.Inference.Modeling;
+
+/// <summary>What the engine's own row kernels (linears, norms, rotary, attention) take: fp32 rows in CPU memory.</summary>
+internal static class RowKernels
+{
+    /// <summary>
+    /// Most rows the one-pass row kernels (norm, rotary) take: a whole step's decode rows and prefill chunks (at most
+    /// the engine's token budget, 1,024 by default). Longer inputs, e.g. a long prompt forwarded in one call, keep
+    /// libtorch's ops, which split them over the cores.
+    /// </summary>
+    public const int MaxStepRows = 4096;
+
+    /// <summary>Whether x holds at most <see cref="MaxStepRows"/> fp32 CPU rows along its first dimension.</summary>
+    public static bool IsStepSized(Tensor x) =>
+        x.dim() >= 1 && x.shape[0] <= MaxStepRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
+
+    /// <summary>Whether x is a matrix of fp32 CPU rows (any number of them).</summary>
+    public static bool TakesRows(Tensor x) => x.dim() == 2 && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
+
+    /// <summary>t as contiguous fp32 CPU memory: t itself when it already is, else a converted copy.</summary>
+    public static Tensor Fp32Rows(Tensor t)
+    {
+        var cpu = t.device_type == DeviceType.CPU ? t : t.cpu();
+        var fp32 = cpu.dtype == ScalarType.Float32 ? cpu : cpu.to(ScalarType.Float32);
+        return fp32.is_contiguous() ? fp32 : fp32.contiguous();
+    }
+}
