@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Elastic.Inference.Caching;
@@ -55,7 +56,7 @@ internal static unsafe class DecodeAttention
         var parts = floatsRead < SmallAttentionFloats ? 1 : Math.Min(work, ComputePool.Shared.Threads * 4);
         ComputePool.Shared.Run(parts, part =>
         {
-            var scores = new float[longest];
+            var scores = new float[2 * longest];
             for (var w = (int)((long)work * part / parts); w < (int)((long)work * (part + 1) / parts); w++)
             {
                 var h = w % kvHeads;
@@ -70,11 +71,18 @@ internal static unsafe class DecodeAttention
 
                 for (var t = 0; t < count; t++)
                 {
-                    for (var g = 0; g < groups; g++)
+                    // The query heads sharing this kv head are consecutive in q and in the output: two at a time, so
+                    // that each key and value row is read once for both.
+                    var at = ((((long)row + t) * heads) + (h * groups)) * headDim;
+                    var g = 0;
+                    for (; g + 2 <= groups; g += 2)
                     {
-                        var head = (h * groups) + g;
-                        var at = ((((long)row + t) * heads) + head) * headDim;
-                        Attend((float*)qp + at, kCache, vCache, length + t + 1, headDim, scale, scores, (float*)op + at);
+                        AttendPair((float*)qp + at + ((long)g * headDim), kCache, vCache, length + t + 1, headDim, scale, scores, (float*)op + at + ((long)g * headDim));
+                    }
+
+                    if (g < groups)
+                    {
+                        Attend((float*)qp + at + ((long)g * headDim), kCache, vCache, length + t + 1, headDim, scale, scores, (float*)op + at + ((long)g * headDim));
                     }
                 }
             }
@@ -88,6 +96,70 @@ internal static unsafe class DecodeAttention
             Scores(query, keys, length, headDim, scale, p);
             var sum = ExpInPlace(p, length, Max(p, length));
             WeightedSum(p, values, length, headDim, 1f / sum, result);
+        }
+    }
+
+    // Two consecutive query heads (queries at q and q + headDim, results likewise) against the same keys and values.
+    private static void AttendPair(float* queries, float* keys, float* values, int length, int headDim, float scale, float[] scores, float* results)
+    {
+        fixed (float* p = scores)
+        {
+            var p0 = p;
+            var p1 = p + length;
+            ScoresPair(queries, queries + headDim, keys, length, headDim, scale, p0, p1);
+            var sum0 = ExpInPlace(p0, length, Max(p0, length));
+            var sum1 = ExpInPlace(p1, length, Max(p1, length));
+            WeightedSumPair(p0, p1, values, length, headDim, 1f / sum0, 1f / sum1, results, results + headDim);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Scores"/> for two queries at once, each key loaded once for both: eight keys a block, whose sixteen
+    /// partial-sum vectors (eight a query) go through the same transpose tree.
+    /// </summary>
+    internal static void ScoresPair(float* query0, float* query1, float* keys, int length, int headDim, float scale, float* scores0, float* scores1)
+    {
+        var j = 0;
+        if (Avx512F.IsSupported && headDim % 16 == 0)
+        {
+            var factor = Vector512.Create(scale);
+            for (; j + 8 <= length; j += 8)
+            {
+                var k = keys + ((long)j * headDim);
+                Partial2(query0, query1, k, headDim, out var a0, out var b0);
+                Partial2(query0, query1, k + headDim, headDim, out var a1, out var b1);
+                Partial2(query0, query1, k + (2 * headDim), headDim, out var a2, out var b2);
+                Partial2(query0, query1, k + (3 * headDim), headDim, out var a3, out var b3);
+                Partial2(query0, query1, k + (4 * headDim), headDim, out var a4, out var b4);
+                Partial2(query0, query1, k + (5 * headDim), headDim, out var a5, out var b5);
+                Partial2(query0, query1, k + (6 * headDim), headDim, out var a6, out var b6);
+                Partial2(query0, query1, k + (7 * headDim), headDim, out var a7, out var b7);
+                var sums = Reduce16(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7) * factor;
+                sums.GetLower().Store(scores0 + j);
+                sums.GetUpper().Store(scores1 + j);
+            }
+        }
+
+        for (; j < length; j++)
+        {
+            var k = keys + ((long)j * headDim);
+            scores0[j] = Dot(query0, k, headDim) * scale;
+            scores1[j] = Dot(query1, k, headDim) * scale;
+        }
+    }
+
+    // The 16 lanes whose sums are a · k and b · k (n a multiple of 16), k loaded once.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Partial2(float* a, float* b, float* k, int n, out Vector512<float> x, out Vector512<float> y)
+    {
+        var kv = Vector512.Load(k);
+        x = Vector512.Load(a) * kv;
+        y = Vector512.Load(b) * kv;
+        for (var i = 16; i < n; i += 16)
+        {
+            kv = Vector512.Load(k + i);
+            x = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), kv, x);
+            y = Vector512.FusedMultiplyAdd(Vector512.Load(b + i), kv, y);
         }
     }
 
@@ -234,6 +306,12 @@ internal static unsafe class DecodeAttention
             (a1 * k).Store(result + d + 16);
         }
 
+        WeightedSumFrom(p, values, length, headDim, scale, result, d);
+    }
+
+    // WeightedSum's columns from d on, 16 and then one at a time.
+    private static void WeightedSumFrom(float* p, float* values, int length, int headDim, float scale, float* result, int d)
+    {
         for (; d + 16 <= headDim; d += 16)
         {
             var a = Vector512<float>.Zero;
@@ -255,6 +333,42 @@ internal static unsafe class DecodeAttention
             }
 
             result[d] = a * scale;
+        }
+    }
+
+    // WeightedSum for two score vectors over the same values, each value row loaded once for both.
+    private static void WeightedSumPair(float* p0, float* p1, float* values, int length, int headDim, float scale0, float scale1, float* result0, float* result1)
+    {
+        var d = 0;
+        for (; d + 32 <= headDim; d += 32)
+        {
+            Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
+            var v = values + d;
+            for (var j = 0; j < length; j++, v += headDim)
+            {
+                var v0 = Vector512.Load(v);
+                var v1 = Vector512.Load(v + 16);
+                var w = Vector512.Create(p0[j]);
+                a0 = Vector512.FusedMultiplyAdd(w, v0, a0);
+                a1 = Vector512.FusedMultiplyAdd(w, v1, a1);
+                w = Vector512.Create(p1[j]);
+                b0 = Vector512.FusedMultiplyAdd(w, v0, b0);
+                b1 = Vector512.FusedMultiplyAdd(w, v1, b1);
+            }
+
+            var k0 = Vector512.Create(scale0);
+            var k1 = Vector512.Create(scale1);
+            (a0 * k0).Store(result0 + d);
+            (a1 * k0).Store(result0 + d + 16);
+            (b0 * k1).Store(result1 + d);
+            (b1 * k1).Store(result1 + d + 16);
+        }
+
+        if (d < headDim)
+        {
+            // Head sizes that are not a multiple of 32: the rest one query at a time.
+            WeightedSumFrom(p0, values, length, headDim, scale0, result0, d);
+            WeightedSumFrom(p1, values, length, headDim, scale1, result1, d);
         }
     }
 
