@@ -55,7 +55,8 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
             }
         }
 
-        using var scope = torch.NewDisposeScope();
+        // No dispose scope of its own (once per MoE layer and step): a converted input, if any, belongs to the
+        // caller's scope as the result does.
         var input = RowKernels.Fp32Rows(hidden);
         var output = torch.zeros(input.shape[0], width);
         if (work.Count > 0)
@@ -63,7 +64,8 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
             Add(input, output, width, work);
         }
 
-        return output.MoveToOuterDisposeScope();
+        GC.KeepAlive(input);
+        return output;
     }
 
     /// <summary>

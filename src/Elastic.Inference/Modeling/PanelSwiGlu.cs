@@ -97,7 +97,7 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
             throw new ArgumentException($"SwiGLU input must be [rows, {Hidden}]; got [{string.Join(", ", x.shape)}]", nameof(x));
         }
 
-        using var scope = torch.NewDisposeScope();
+        // No dispose scope of its own: a converted input, if any, belongs to the caller's scope as the result does.
         var input = RowKernels.Fp32Rows(x);
         var m = (int)input.shape[0];
         var y = torch.empty(m, Hidden);
@@ -107,7 +107,8 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
             Compute((float*)xp, m, (float*)yp);
         }
 
-        return y.MoveToOuterDisposeScope();
+        GC.KeepAlive(input);
+        return y;
     }
 
     public void Dispose()
