@@ -90,7 +90,7 @@ public sealed class SequenceKvCache : IDisposable
     /// <summary>Writes keys/values [kvHeads, n, headDim] of the next tokens of <paramref name="layer"/> at <paramref name="start"/>.</summary>
     internal void Write(int layer, int start, Tensor keys, Tensor values)
     {
-        var n = keys.shape[1];
+        var n = keys.size(1);
         _keys[layer].narrow(1, start, n).copy_(keys);
         _values[layer].narrow(1, start, n).copy_(values);
     }

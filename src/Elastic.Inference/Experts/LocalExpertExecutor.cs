@@ -46,7 +46,7 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
             throw new ArgumentException($"expert input must be [rows, hidden]; got [{string.Join(", ", hidden.shape)}]", nameof(hidden));
         }
 
-        var width = (int)hidden.shape[1];
+        var width = (int)hidden.size(1);
         foreach (var (group, weights) in work)
         {
             if (weights.Hidden != width)
@@ -58,7 +58,7 @@ public sealed unsafe class LocalExpertExecutor : IExpertExecutor, IDisposable
         // No dispose scope of its own (once per MoE layer and step): a converted input, if any, belongs to the
         // caller's scope as the result does.
         var input = RowKernels.Fp32Rows(hidden);
-        var output = torch.zeros(input.shape[0], width);
+        var output = torch.zeros(input.size(0), width);
         if (work.Count > 0)
         {
             Add(input, output, width, work);

@@ -132,7 +132,7 @@ internal sealed class DecoderLayer : IDisposable
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<ForwardChunk> chunks, IExpertExecutor experts, StepTrace trace)
     {
         var c = _config;
-        var rows = x.shape[0];
+        var rows = x.size(0);
         var h = TensorMath.RmsNorm(x, _inputNorm, c.RmsNormEps);
         var qkv = PanelLinear.Forward(h, _qkv, _qkvBias);
         if (c.ClipQkv is { } clip)
@@ -193,7 +193,7 @@ internal sealed class DecoderLayer : IDisposable
     private Tensor Attend(Tensor q, Tensor k, Tensor v, IReadOnlyList<ForwardChunk> chunks)
     {
         var c = _config;
-        var rows = q.shape[0];
+        var rows = q.size(0);
         var output = torch.empty(rows, c.QProjSize);
         var shortChunks = new List<(int Row, int Count, SequenceKvCache Cache)>();
         var offset = 0;
@@ -225,7 +225,7 @@ internal sealed class DecoderLayer : IDisposable
     {
         var c = _config;
         var groups = c.NumHeads / c.NumKvHeads;
-        var n = q.shape[0];
+        var n = q.size(0);
         var past = cache.Length;
         var total = past + (int)n;
         cache.Write(_index, past, k.transpose(0, 1), v.transpose(0, 1));

@@ -183,7 +183,7 @@ public sealed partial class MoeTransformer : IDisposable
             return result;
         }
 
-        var selected = rows.Count == x.shape[0] ? x : x.index_select(0, torch.tensor(rows.ToArray()));
+        var selected = rows.Count == x.size(0) ? x : x.index_select(0, torch.tensor(rows.ToArray()));
         var logits = PanelLinear.Forward(TensorMath.RmsNorm(selected, _finalNorm, Config.RmsNormEps), _lmHead).contiguous();
         // Each chunk's rows are copied straight out of the tensor: one [rows, vocab] intermediate array per step would
         // be a large-object-heap allocation (256 KB at 32 rows of a 2,048 vocabulary), which drives gen-2 collections.

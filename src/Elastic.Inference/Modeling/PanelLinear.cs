@@ -27,7 +27,7 @@ internal static unsafe class PanelLinear
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
-        if (x.dim() != 2 || x.shape[1] != weight.Inputs)
+        if (x.dim() != 2 || x.size(1) != weight.Inputs)
         {
             throw new ArgumentException($"linear input must be [rows, {weight.Inputs}]; got [{string.Join(", ", x.shape)}]", nameof(x));
         }
@@ -35,7 +35,7 @@ internal static unsafe class PanelLinear
         // No dispose scope of its own (a decode step makes ~30 of these calls): a converted input, if any, belongs to
         // the caller's scope as the result does.
         var input = RowKernels.Fp32Rows(x);
-        var m = (int)input.shape[0];
+        var m = (int)input.size(0);
         var y = torch.empty(m, weight.Outputs);
         Compute(weight, TensorData.Floats(input), TensorData.Floats(y), m);
         GC.KeepAlive(input);

@@ -37,8 +37,8 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
     {
         ArgumentNullException.ThrowIfNull(gateUp);
         ArgumentNullException.ThrowIfNull(down);
-        if (gateUp.dim() != 2 || down.dim() != 2 || down.shape[0] == 0 || down.shape[1] == 0
-            || gateUp.shape[0] != 2 * down.shape[1] || gateUp.shape[1] != down.shape[0])
+        if (gateUp.dim() != 2 || down.dim() != 2 || down.size(0) == 0 || down.size(1) == 0
+            || gateUp.size(0) != 2 * down.size(1) || gateUp.size(1) != down.size(0))
         {
             throw new ArgumentException(
                 $"SwiGLU weights must be gate_up [2F, H] and down [H, F]; got gate_up [{string.Join(", ", gateUp.shape)}] and down [{string.Join(", ", down.shape)}]");
@@ -92,14 +92,14 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
     public Tensor Forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (x.dim() != 2 || x.shape[1] != Hidden)
+        if (x.dim() != 2 || x.size(1) != Hidden)
         {
             throw new ArgumentException($"SwiGLU input must be [rows, {Hidden}]; got [{string.Join(", ", x.shape)}]", nameof(x));
         }
 
         // No dispose scope of its own: a converted input, if any, belongs to the caller's scope as the result does.
         var input = RowKernels.Fp32Rows(x);
-        var m = (int)input.shape[0];
+        var m = (int)input.size(0);
         var y = torch.empty(m, Hidden);
         fixed (byte* xp = input.bytes)
         fixed (byte* yp = y.bytes)

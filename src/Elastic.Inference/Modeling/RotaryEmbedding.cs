@@ -64,16 +64,16 @@ internal sealed class RotaryEmbedding : IDisposable
     // of q and k cost more than the arithmetic by far (bench-M: 1.6 ms of a batch-32 step; the default model: ~1.3 ms
     // of a 300-row prefill step at 32 streams, when only decode-sized inputs took this path).
     private static bool AppliesFused(Tensor x, Tensor cos, Tensor sin) =>
-        x.dim() == 3 && RowKernels.IsStepSized(x) && x.shape[2] % 2 == 0
+        x.dim() == 3 && RowKernels.IsStepSized(x) && x.size(2) % 2 == 0
         && cos.is_contiguous() && sin.is_contiguous() && cos.dtype == ScalarType.Float32 && sin.dtype == ScalarType.Float32
-        && cos.numel() == x.shape[0] * x.shape[2] && sin.numel() == cos.numel();
+        && cos.numel() == x.size(0) * x.size(2) && sin.numel() == cos.numel();
 
     /// <summary>y = x·cos + rotate_half(x)·sin; the output is contiguous, as decode attention wants q and k.</summary>
     private static unsafe Tensor ApplyFused(Tensor x, Tensor cos, Tensor sin)
     {
-        var rows = (int)x.shape[0];
-        var heads = (int)x.shape[1];
-        var d = (int)x.shape[2];
+        var rows = (int)x.size(0);
+        var heads = (int)x.size(1);
+        var d = (int)x.size(2);
         var half = d / 2;
         var input = x.is_contiguous() ? x : x.contiguous();
         var y = torch.empty(rows, heads, d);

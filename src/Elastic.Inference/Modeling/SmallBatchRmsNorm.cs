@@ -14,14 +14,14 @@ internal static unsafe class SmallBatchRmsNorm
     /// <summary>x [M, N] fp32 on the CPU with M ≤ <see cref="RowKernels.MaxStepRows"/> and weight [N] fp32.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
         x.dim() == 2 && RowKernels.IsStepSized(x)
-        && weight.dim() == 1 && weight.shape[0] == x.shape[1] && weight.dtype == ScalarType.Float32 && weight.is_contiguous();
+        && weight.dim() == 1 && weight.size(0) == x.size(1) && weight.dtype == ScalarType.Float32 && weight.is_contiguous();
 
     /// <summary>y = x · rsqrt(mean(x²) + eps) · weight, row by row, in fp32 (the same order of operations as the ops).</summary>
     public static Tensor Forward(Tensor x, Tensor weight, float eps)
     {
         var input = x.is_contiguous() ? x : x.contiguous();
-        var rows = (int)input.shape[0];
-        var n = (int)input.shape[1];
+        var rows = (int)input.size(0);
+        var n = (int)input.size(1);
         var y = torch.empty(rows, n);
         fixed (byte* xp = input.bytes)
         fixed (byte* wp = weight.bytes)

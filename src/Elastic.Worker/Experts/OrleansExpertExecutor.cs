@@ -97,7 +97,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         var placement = _pinned ?? Refresh();
         LastUsedVersion = placement.Table.Version;
         var rows = routing.Rows;
-        var width = (int)hidden.shape[1];
+        var width = (int)hidden.size(1);
         if (routing.Groups.Count == 0)
         {
             return torch.zeros(rows, width);
