@@ -98,10 +98,12 @@ internal sealed class DecoderLayer : IDisposable
                 }
             }
 
-            if (w.Remove("ffn_gate_up", out var gateUp) && w.Remove("ffn_down", out var down))
+            w.Remove("ffn_gate_up", out var gateUp);
+            w.Remove("ffn_down", out var down);
+            using (gateUp)
+            using (down)
             {
-                using (gateUp)
-                using (down)
+                if (gateUp is not null && down is not null)
                 {
                     packed["ffn"] = PanelSwiGlu.Pack(gateUp, down);
                 }

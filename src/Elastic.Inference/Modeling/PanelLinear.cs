@@ -25,16 +25,11 @@ internal static unsafe class PanelLinear
     /// <summary>x [M, K] (fp32 CPU rows, converted if need be) · Wᵀ (+ bias [N]) → [M, N].</summary>
     public static Tensor Forward(Tensor x, PanelWeight weight, Tensor? bias = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
-        if (x.dim() != 2 || x.size(1) != weight.Inputs)
-        {
-            throw new ArgumentException($"linear input must be [rows, {weight.Inputs}]; got [{string.Join(", ", x.shape)}]", nameof(x));
-        }
 
         // No dispose scope of its own (a decode step makes ~30 of these calls): a converted input, if any, belongs to
         // the caller's scope as the result does.
-        var input = RowKernels.Fp32Rows(x);
+        var input = RowKernels.Fp32Rows(x, weight.Inputs, "linear");
         var m = (int)input.size(0);
         var y = torch.empty(m, weight.Outputs);
         Compute(weight, TensorData.Floats(input), TensorData.Floats(y), m);

@@ -91,22 +91,11 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
     /// <summary>x [M, H] (any fp32-convertible CPU rows) → [M, H] fp32.</summary>
     public Tensor Forward(Tensor x)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.dim() != 2 || x.size(1) != Hidden)
-        {
-            throw new ArgumentException($"SwiGLU input must be [rows, {Hidden}]; got [{string.Join(", ", x.shape)}]", nameof(x));
-        }
-
         // No dispose scope of its own: a converted input, if any, belongs to the caller's scope as the result does.
-        var input = RowKernels.Fp32Rows(x);
+        var input = RowKernels.Fp32Rows(x, Hidden, "SwiGLU");
         var m = (int)input.size(0);
         var y = torch.empty(m, Hidden);
-        fixed (byte* xp = input.bytes)
-        fixed (byte* yp = y.bytes)
-        {
-            Compute((float*)xp, m, (float*)yp);
-        }
-
+        Compute(TensorData.Floats(input), m, TensorData.Floats(y));
         GC.KeepAlive(input);
         return y;
     }

@@ -20,8 +20,20 @@ internal static class RowKernels
     public static bool IsStepSized(Tensor x) =>
         x.dim() >= 1 && x.size(0) <= MaxStepRows && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
 
-    /// <summary>Whether x is a matrix of fp32 CPU rows (any number of them).</summary>
-    public static bool TakesRows(Tensor x) => x.dim() == 2 && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU;
+    /// <summary>
+    /// x, checked to be [rows, <paramref name="width"/>], as contiguous fp32 CPU memory (see <see cref="Fp32Rows(Tensor)"/>);
+    /// <paramref name="what"/> names the operation in the error.
+    /// </summary>
+    public static Tensor Fp32Rows(Tensor x, long width, string what)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.dim() != 2 || x.size(1) != width)
+        {
+            throw new ArgumentException($"{what} input must be [rows, {width}]; got [{string.Join(", ", x.shape)}]", nameof(x));
+        }
+
+        return Fp32Rows(x);
+    }
 
     /// <summary>t as contiguous fp32 CPU memory: t itself when it already is, else a converted copy.</summary>
     public static Tensor Fp32Rows(Tensor t)
