@@ -52,13 +52,19 @@ public sealed partial class ClusterMembers : IAsyncDisposable
             return state.Workers;
         }
 
-        try
+        // Unchanged after maxWait is the usual answer of a long poll (every 10 s per gateway), not an exception:
+        // Task.WaitAsync's TimeoutException was the serving process's only recurring first-chance exception.
+        var changed = state.Changed.Task;
+        if (!changed.IsCompleted && maxWait > TimeSpan.Zero)
         {
-            await state.Changed.Task.WaitAsync(maxWait, cancellationToken).ConfigureAwait(false);
+            using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(changed, Task.Delay(maxWait, waitEnds.Token)).ConfigureAwait(false);
+            await waitEnds.CancelAsync().ConfigureAwait(false);
         }
-        catch (TimeoutException)
+
+        if (!changed.IsCompleted)
         {
-            // Unchanged: the caller asks again.
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         return _state.Workers;
