@@ -33,6 +33,28 @@ internal static unsafe class DecodeAttention
     /// </summary>
     public static void Run(Tensor q, Tensor k, Tensor v, Tensor output, IReadOnlyList<(int Row, int Count, SequenceKvCache Cache)> chunks, int layer, int heads, int kvHeads, int headDim, float scale)
     {
+        Run(TensorData.Floats(q), (long)heads * headDim, TensorData.Floats(k), (long)kvHeads * headDim, TensorData.Floats(v), (long)kvHeads * headDim, output, chunks, layer, heads, kvHeads, headDim, scale);
+        GC.KeepAlive(q);
+        GC.KeepAlive(k);
+        GC.KeepAlive(v);
+    }
+
+    /// <summary>
+    /// <see cref="Run(Tensor, Tensor, Tensor, Tensor, IReadOnlyList{ValueTuple{int, int, SequenceKvCache}}, int, int, int, int, float)"/>
+    /// straight from a fused projection's contiguous rows [q heads | k heads | v heads | ...] (q and k already rotated):
+    /// no q, k or v tensors of their own.
+    /// </summary>
+    public static void RunOnProjection(Tensor qkv, Tensor output, IReadOnlyList<(int Row, int Count, SequenceKvCache Cache)> chunks, int layer, int heads, int kvHeads, int headDim, float scale)
+    {
+        var stride = qkv.size(1);
+        var data = TensorData.Floats(qkv);
+        Run(data, stride, data + ((long)heads * headDim), stride, data + ((long)(heads + kvHeads) * headDim), stride, output, chunks, layer, heads, kvHeads, headDim, scale);
+        GC.KeepAlive(qkv);
+    }
+
+    // q, k and v rows start qStride, kStride and vStride floats apart; a row's heads are consecutive.
+    private static void Run(float* q, long qStride, float* k, long kStride, float* v, long vStride, Tensor output, IReadOnlyList<(int Row, int Count, SequenceKvCache Cache)> chunks, int layer, int heads, int kvHeads, int headDim, float scale)
+    {
         var groups = heads / kvHeads;
         var caches = new (nint Keys, nint Values, int Capacity, int Length, int Row, int Count)[chunks.Count];
         var floatsRead = 0L;
@@ -46,9 +68,9 @@ internal static unsafe class DecodeAttention
         }
 
         floatsRead *= kvHeads * headDim * 2;
-        var qp = (nint)TensorData.Floats(q);
-        var kp = (nint)TensorData.Floats(k);
-        var vp = (nint)TensorData.Floats(v);
+        var qp = (nint)q;
+        var kp = (nint)k;
+        var vp = (nint)v;
         var op = (nint)TensorData.Floats(output);
         var work = chunks.Count * kvHeads;
 
@@ -65,24 +87,25 @@ internal static unsafe class DecodeAttention
                 var vCache = (float*)values + ((long)h * capacity * headDim);
                 for (var t = 0; t < count; t++)
                 {
-                    Copy((float*)kp + (((((long)row + t) * kvHeads) + h) * headDim), kCache + ((long)(length + t) * headDim), headDim);
-                    Copy((float*)vp + (((((long)row + t) * kvHeads) + h) * headDim), vCache + ((long)(length + t) * headDim), headDim);
+                    Copy((float*)kp + (((long)row + t) * kStride) + ((long)h * headDim), kCache + ((long)(length + t) * headDim), headDim);
+                    Copy((float*)vp + (((long)row + t) * vStride) + ((long)h * headDim), vCache + ((long)(length + t) * headDim), headDim);
                 }
 
                 for (var t = 0; t < count; t++)
                 {
                     // The query heads sharing this kv head are consecutive in q and in the output: two at a time, so
                     // that each key and value row is read once for both.
-                    var at = ((((long)row + t) * heads) + (h * groups)) * headDim;
+                    var query = (float*)qp + (((long)row + t) * qStride) + ((long)h * groups * headDim);
+                    var result = (float*)op + (((((long)row + t) * heads) + (h * groups)) * headDim);
                     var g = 0;
                     for (; g + 2 <= groups; g += 2)
                     {
-                        AttendPair((float*)qp + at + ((long)g * headDim), kCache, vCache, length + t + 1, headDim, scale, scores, (float*)op + at + ((long)g * headDim));
+                        AttendPair(query + ((long)g * headDim), kCache, vCache, length + t + 1, headDim, scale, scores, result + ((long)g * headDim));
                     }
 
                     if (g < groups)
                     {
-                        Attend((float*)qp + at + ((long)g * headDim), kCache, vCache, length + t + 1, headDim, scale, scores, (float*)op + at + ((long)g * headDim));
+                        Attend(query + ((long)g * headDim), kCache, vCache, length + t + 1, headDim, scale, scores, result + ((long)g * headDim));
                     }
                 }
             }

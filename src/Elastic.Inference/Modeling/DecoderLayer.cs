@@ -137,6 +137,31 @@ internal sealed class DecoderLayer : IDisposable
         var rows = x.size(0);
         var h = TensorMath.RmsNorm(x, _inputNorm, c.RmsNormEps);
         var qkv = PanelLinear.Forward(h, _qkv, _qkvBias);
+        Tensor attention;
+        if (c.ClipQkv is null && c.QkNorm == QkNorm.None && AllShort(chunks)
+            && RotaryEmbedding.RotatesInPlace(qkv, c.QProjSize + (2L * c.KvProjSize), cos, sin, c.HeadDim))
+        {
+            // A decode step (or short prompt chunks): rotate q and k where the projection wrote them and attend
+            // from there; the general path below narrows, reshapes and copies q, k and v apart first.
+            RotaryEmbedding.RotateInPlace(qkv, c.NumHeads + c.NumKvHeads, c.HeadDim, cos, sin);
+            attention = torch.empty(rows, c.QProjSize);
+            DecodeAttention.RunOnProjection(qkv, attention, ShortChunks(chunks), _index, c.NumHeads, c.NumKvHeads, c.HeadDim, _scale);
+        }
+        else
+        {
+            attention = Attend(Rotated(qkv, rows, cos, sin), chunks);
+        }
+
+        x = TensorMath.Add(x, PanelLinear.Forward(attention, _o));
+
+        h = TensorMath.RmsNorm(x, _postNorm, c.RmsNormEps);
+        return TensorMath.Add(x, FeedForward(h, experts, trace));
+    }
+
+    // q, k and v of the projection as [rows, heads, d] tensors, clipped and normalised as configured, q and k rotated.
+    private (Tensor Q, Tensor K, Tensor V) Rotated(Tensor qkv, long rows, Tensor cos, Tensor sin)
+    {
+        var c = _config;
         if (c.ClipQkv is { } clip)
         {
             using var low = (-clip).ToScalar();
@@ -162,13 +187,33 @@ internal sealed class DecoderLayer : IDisposable
             k = TensorMath.RmsNorm(k, _kNorm!, c.RmsNormEps);
         }
 
-        q = RotaryEmbedding.Apply(q, cos, sin);
-        k = RotaryEmbedding.Apply(k, cos, sin);
-        var attention = Attend(q, k, v, chunks);
-        x = TensorMath.Add(x, PanelLinear.Forward(attention, _o));
+        return (RotaryEmbedding.Apply(q, cos, sin), RotaryEmbedding.Apply(k, cos, sin), v);
+    }
 
-        h = TensorMath.RmsNorm(x, _postNorm, c.RmsNormEps);
-        return TensorMath.Add(x, FeedForward(h, experts, trace));
+    private static bool AllShort(IReadOnlyList<ForwardChunk> chunks)
+    {
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            if (chunks[i].Tokens.Length > DecodeAttention.MaxChunkTokens)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static List<(int Row, int Count, SequenceKvCache Cache)> ShortChunks(IReadOnlyList<ForwardChunk> chunks)
+    {
+        var result = new List<(int Row, int Count, SequenceKvCache Cache)>(chunks.Count);
+        var offset = 0;
+        foreach (var chunk in chunks)
+        {
+            result.Add((offset, chunk.Tokens.Length, chunk.Cache));
+            offset += chunk.Tokens.Length;
+        }
+
+        return result;
     }
 
     private Tensor FeedForward(Tensor h, IExpertExecutor experts, StepTrace trace)
@@ -192,8 +237,9 @@ internal sealed class DecoderLayer : IDisposable
     }
 
     /// <summary>Causal grouped-query attention per chunk, against the chunk's KV cache.</summary>
-    private Tensor Attend(Tensor q, Tensor k, Tensor v, IReadOnlyList<ForwardChunk> chunks)
+    private Tensor Attend((Tensor Q, Tensor K, Tensor V) qkv, IReadOnlyList<ForwardChunk> chunks)
     {
+        var (q, k, v) = qkv;
         var c = _config;
         var rows = q.size(0);
         var output = torch.empty(rows, c.QProjSize);

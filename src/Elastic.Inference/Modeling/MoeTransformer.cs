@@ -132,8 +132,9 @@ public sealed partial class MoeTransformer : IDisposable
         {
             using var noGrad = torch.no_grad();
             using var scope = torch.NewDisposeScope();
-            var x = _embedding.index_select(0, torch.tensor(tokens.ToArray()));
-            var (cos, sin) = _rope.Gather(torch.tensor(positions.ToArray()));
+            var x = torch.empty(tokens.Count, _embedding.size(1));
+            TensorRows.Copy(_embedding, CollectionsMarshal.AsSpan(tokens), x);
+            var (cos, sin) = _rope.Gather(CollectionsMarshal.AsSpan(positions));
             foreach (var layer in _layers)
             {
                 x = layer.Forward(x, cos, sin, chunks, experts, stepTrace);

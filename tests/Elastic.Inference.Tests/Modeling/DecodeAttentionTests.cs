@@ -90,6 +90,67 @@ public sealed unsafe class DecodeAttentionTests
         }
     }
 
+    [Theory]
+    [InlineData(4, 2, 32)]
+    [InlineData(6, 2, 48)]
+    [InlineData(3, 1, 20)]
+    public void RunOnProjection_FusedRows_GiveTheBitsAndCachesOfRunOnSeparateTensors(int heads, int kvHeads, int headDim)
+    {
+        TorchRuntime.EnsureConfigured();
+        using var scope = torch.NewDisposeScope();
+        var json = TestCheckpoint.TinyConfig(ModelFamily.Qwen3Moe);
+        json["num_attention_heads"] = heads;
+        json["num_key_value_heads"] = kvHeads;
+        json["head_dim"] = headDim;
+        var config = TestCheckpoint.Parse(json);
+        var manager = new KvCacheManager(config, 16L << 20);
+        int[] counts = [1, 4, 1];
+        var total = counts.Sum();
+        var qSize = heads * headDim;
+        var kvSize = kvHeads * headDim;
+        var qkv = torch.randn([total, qSize + (2 * kvSize)], generator: new torch.Generator(seed: (ulong)headDim));
+        var q = qkv.narrow(1, 0, qSize).reshape(total, heads, headDim).contiguous();
+        var k = qkv.narrow(1, qSize, kvSize).reshape(total, kvHeads, headDim).contiguous();
+        var v = qkv.narrow(1, qSize + kvSize, kvSize).reshape(total, kvHeads, headDim).contiguous();
+        var scale = 1f / MathF.Sqrt(headDim);
+
+        // Two steps on each side, so the second attends over what the first cached.
+        var fused = counts.Select(c => manager.TryAllocate(2 * c)!).ToArray();
+        var separate = counts.Select(c => manager.TryAllocate(2 * c)!).ToArray();
+        for (var step = 0; step < 2; step++)
+        {
+            var fusedOut = torch.full([total, qSize], float.NaN);
+            var separateOut = torch.full([total, qSize], float.NaN);
+            DecodeAttention.RunOnProjection(qkv, fusedOut, Chunks(fused, counts), layer: 0, heads, kvHeads, headDim, scale);
+            DecodeAttention.Run(q, k, v, separateOut, Chunks(separate, counts), layer: 0, heads, kvHeads, headDim, scale);
+            TensorAssert.Identical(separateOut, fusedOut, $"step {step}: outputs differ");
+            for (var i = 0; i < counts.Length; i++)
+            {
+                fused[i].Advance(counts[i]);
+                separate[i].Advance(counts[i]);
+                // Only the written slots: the buffers' tails past Length are uninitialised.
+                var (separateKeys, separateValues) = separate[i].Read(0, separate[i].Length);
+                var (fusedKeys, fusedValues) = fused[i].Read(0, fused[i].Length);
+                TensorAssert.Identical(separateKeys, fusedKeys, $"step {step}, sequence {i}: cached keys");
+                TensorAssert.Identical(separateValues, fusedValues, $"step {step}, sequence {i}: cached values");
+            }
+        }
+
+        static List<(int Row, int Count, SequenceKvCache Cache)> Chunks(SequenceKvCache[] caches, int[] counts)
+        {
+            var chunks = new List<(int Row, int Count, SequenceKvCache Cache)>();
+            var row = 0;
+            for (var i = 0; i < counts.Length; i++)
+            {
+                caches[i].EnsureRoom(counts[i]);
+                chunks.Add((row, counts[i], caches[i]));
+                row += counts[i];
+            }
+
+            return chunks;
+        }
+    }
+
     /// <summary>
     /// Whole chunks against an empty cache, each token attending to its chunk's tokens up to itself, for group sizes
     /// that take query heads in pairs (2, 4), a pair and a single (3) and singles (1), and head sizes with and without

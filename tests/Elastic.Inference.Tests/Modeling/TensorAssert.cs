@@ -12,4 +12,11 @@ internal static class TensorAssert
         var difference = (expected - actual).abs().max().item<float>();
         Assert.True(difference <= tolerance, $"{what}: max |difference| {difference}");
     }
+
+    /// <summary>Same shape and the same value in every element (the same arithmetic in the same order).</summary>
+    public static void Identical(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(expected.equal(actual).all().item<bool>(), $"{what}: values differ (max |difference| {(expected - actual).abs().max().item<float>()})");
+    }
 }

@@ -14,6 +14,53 @@ public sealed class SamplerTests
         Assert.Equal(0, sampler.Sample(Logits).TokenId);
     }
 
+    /// <summary>
+    /// The vectorised argmax against the definition (first index holding a strictly larger value than all before it):
+    /// ties, infinities and NaNs anywhere, at lengths around the 16-lane blocks and a whole vocabulary.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(100)]
+    [InlineData(2048)]
+    public void ArgMax_IsTheFirstIndexOfTheLargestValue_WithTiesInfinitiesAndNaNs(int length)
+    {
+        var random = new Random(length);
+        for (var trial = 0; trial < 200; trial++)
+        {
+            // Few distinct values, so that the maximum is often tied.
+            var values = Enumerable.Range(0, length).Select(_ => (float)random.Next(-3, 4)).ToArray();
+            switch (trial % 5)
+            {
+                case 1:
+                    values[random.Next(length)] = float.PositiveInfinity;
+                    break;
+                case 2:
+                    Array.Fill(values, float.NegativeInfinity);
+                    break;
+                case 3:
+                    values[random.Next(length)] = float.NaN;
+                    break;
+                case 4:
+                    values[0] = float.NaN;
+                    break;
+            }
+
+            var expected = 0;
+            for (var i = 1; i < length; i++)
+            {
+                if (values[i] > values[expected])
+                {
+                    expected = i;
+                }
+            }
+
+            Assert.True(expected == Sampler.ArgMax(values), $"length {length}, trial {trial}: {Sampler.ArgMax(values)} instead of {expected}");
+        }
+    }
+
     [Fact]
     public void TopK_One_IsGreedyEvenAtHighTemperature()
     {
