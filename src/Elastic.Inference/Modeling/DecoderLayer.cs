@@ -152,10 +152,11 @@ internal sealed class DecoderLayer : IDisposable
             attention = Attend(Rotated(qkv, rows, cos, sin), chunks);
         }
 
-        x = TensorMath.Add(x, PanelLinear.Forward(attention, _o));
-
+        // x is this step's own residual stream (the gathered embeddings, then this method's result): added to in place.
+        RowKernels.AddInPlace(x, PanelLinear.Forward(attention, _o));
         h = TensorMath.RmsNorm(x, _postNorm, c.RmsNormEps);
-        return TensorMath.Add(x, FeedForward(h, experts, trace));
+        RowKernels.AddInPlace(x, FeedForward(h, experts, trace));
+        return x;
     }
 
     // q, k and v of the projection as [rows, heads, d] tensors, clipped and normalised as configured, q and k rotated.
@@ -224,7 +225,7 @@ internal sealed class DecoderLayer : IDisposable
         }
 
         var c = _config;
-        var logits = TensorCopy.ToArray<float>(PanelLinear.Forward(h, _router));
+        var logits = RouterLogits(h);
         var routing = ExpertRouting.FromRouterLogits(_index, c.NumExperts, c.NumExpertsPerToken, c.NormTopKProb, logits);
         trace.OnLayerRouted(routing);
         var output = experts.Execute(h, routing);
@@ -234,6 +235,21 @@ internal sealed class DecoderLayer : IDisposable
         }
 
         return output;
+    }
+
+    // [rows × experts] router logits straight into an array: no output tensor and no copy out of it.
+    private unsafe float[] RouterLogits(Tensor h)
+    {
+        var input = RowKernels.Fp32Rows(h, _router!.Inputs, "router");
+        var rows = (int)input.size(0);
+        var logits = new float[rows * _router.Outputs];
+        fixed (float* y = logits)
+        {
+            PanelLinear.Compute(_router, TensorData.Floats(input), y, rows);
+        }
+
+        GC.KeepAlive(input);
+        return logits;
     }
 
     /// <summary>Causal grouped-query attention per chunk, against the chunk's KV cache.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,5 +42,51 @@ internal static class RowKernels
         var cpu = t.device_type == DeviceType.CPU ? t : t.cpu();
         var fp32 = cpu.dtype == ScalarType.Float32 ? cpu : cpu.to(ScalarType.Float32);
         return fp32.is_contiguous() ? fp32 : fp32.contiguous();
+    }
+
+    /// <summary>
+    /// x += y, elementwise over same-shaped fp32 CPU tensors, in place: a layer's residual adds on the step's own
+    /// residual stream. A libtorch add costs ~2 µs a call in allocation and dispatch, eight a decode step, for 128-float
+    /// rows; contiguous inputs take a plain loop, anything else libtorch's add_.
+    /// </summary>
+    public static unsafe void AddInPlace(Tensor x, Tensor y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        var same = x.dim() == y.dim();
+        for (var d = 0; same && d < x.dim(); d++)
+        {
+            same = x.size(d) == y.size(d);
+        }
+
+        if (!same)
+        {
+            throw new ArgumentException($"a residual add needs equal shapes; got [{string.Join(", ", y.shape)}] to add to [{string.Join(", ", x.shape)}]", nameof(y));
+        }
+
+        var n = x.numel();
+
+        if (!IsStepSized(x) || !IsStepSized(y) || !x.is_contiguous() || !y.is_contiguous() || n > int.MaxValue)
+        {
+            using var one = 1.ToScalar();
+            x.add_(y, one);
+            return;
+        }
+
+        var a = TensorData.Floats(x);
+        var b = TensorData.Floats(y);
+        var i = 0L;
+        for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count)
+        {
+            (Vector512.Load(a + i) + Vector512.Load(b + i)).Store(a + i);
+        }
+
+        for (; i < n; i++)
+        {
+            a[i] += b[i];
+        }
+
+        GC.KeepAlive(x);
+        GC.KeepAlive(y);
     }
 }
