@@ -6,13 +6,12 @@ using static TorchSharp.torch;
 namespace Elastic.Inference.Caching;
 
 /// <summary>
-/// The keys and values of one sequence, per layer shaped [kvHeads, capacity, headDim]. Capacity grows
-/// by doubling up to the reservation, which the scheduler raises as the sequence grows; disposing frees the
-/// tensors and returns the reservation.
+/// The keys and values of one sequence, per layer shaped [kvHeads, capacity, headDim]. Capacity follows the
+/// reservation, which the scheduler raises ahead of the sequence as it grows; disposing frees the tensors and
+/// returns the reservation.
 /// </summary>
 public sealed class SequenceKvCache : IDisposable
 {
-    private const int MinCapacity = 32;
     private readonly KvCacheManager _manager;
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
@@ -70,7 +69,11 @@ public sealed class SequenceKvCache : IDisposable
             return;
         }
 
-        var capacity = Math.Min(ReservedTokens, Math.Max(needed, Math.Max(MinCapacity, Capacity * 2)));
+        // Straight to the reservation, which the scheduler already raises ahead of the sequence (the prompt plus 64
+        // tokens, then by half again or 64): the budget counts reserved tokens, so this allocates nothing beyond it. A
+        // 160-token request grew 32 → 64 → 96 → 160 with a copy each time, in the same steps for every sequence of a
+        // batch; now 96 → 160.
+        var capacity = ReservedTokens;
         var config = _manager.Config;
         using (torch.NewDisposeScope())
         {
