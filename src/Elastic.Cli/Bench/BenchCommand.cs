@@ -21,21 +21,58 @@ internal static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per measurement (median reported; decode after one warm-up run, prefill after at least 2 s of warm-up)", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file" };
+        var phases = new Option<bool>("--phases") { Description = "Also time each phase of a decode step (norms, projections, rotary, attention, routing, feed-forward, logits, sampling) and print where a step's time goes" };
 
         var engine = new Command("engine", "Prefill and batched decode tokens/s of the engine on random weights, with the decode roofline of this machine")
         {
-            models, batches, prompt, prefillBatch, decode, repeats, threads, json,
+            models, batches, prompt, prefillBatch, decode, repeats, threads, json, phases,
         };
         engine.SetAction(parse =>
         {
             var settings = new EngineBenchmarkSettings(
-                parse.GetValue(models)!, parse.GetValue(batches)!, parse.GetValue(prompt), parse.GetValue(prefillBatch), parse.GetValue(decode), parse.GetValue(repeats), parse.GetValue(threads), Seed: 1);
+                parse.GetValue(models)!, parse.GetValue(batches)!, parse.GetValue(prompt), parse.GetValue(prefillBatch), parse.GetValue(decode), parse.GetValue(repeats), parse.GetValue(threads), Seed: 1, parse.GetValue(phases));
             Validate(settings);
             return Run(settings, parse.GetValue(json));
         });
 
         return new Command("bench", "Benchmarks") { engine, Serve.ServeBenchCommand.Create(), BenchCheckpointCommand.Create() };
     }
+
+    /// <summary>One table per model: µs per decode step of each phase and its share of the step, per batch size.</summary>
+    internal static void WritePhases(TextWriter o, string model, IReadOnlyDictionary<int, IReadOnlyDictionary<StepPhase, double>> phases)
+    {
+        var batches = phases.Keys.Order().ToList();
+        o.WriteLine();
+        o.WriteLine($"Decode step phases of {model}: mean µs per step over the timed runs (share of the step); work a phase hands to the compute pool counts in it");
+        o.WriteLine();
+        o.WriteLine($"| phase | {string.Join(" | ", batches.Select(b => $"b={b}"))} |");
+        o.WriteLine($"|---|{string.Concat(batches.Select(_ => "---|"))}");
+        var totals = batches.ToDictionary(b => b, b => phases[b].Values.Sum());
+        foreach (var phase in Enum.GetValues<StepPhase>())
+        {
+            o.WriteLine($"| {PhaseName(phase)} | {string.Join(" | ", batches.Select(b => $"{phases[b][phase]:F1} ({(totals[b] > 0 ? 100 * phases[b][phase] / totals[b] : 0):F0} %)"))} |");
+        }
+
+        o.WriteLine($"| step | {string.Join(" | ", batches.Select(b => $"{totals[b]:F1}"))} |");
+    }
+
+    private static string PhaseName(StepPhase phase) => phase switch
+    {
+        StepPhase.Prepare => "prepare (rows, KV room)",
+        StepPhase.Lookups => "embedding + rotary lookups",
+        StepPhase.InputNorm => "input norm",
+        StepPhase.QkvProjection => "q/k/v projection",
+        StepPhase.Rotary => "rotary (+ q/k norm)",
+        StepPhase.Attention => "attention",
+        StepPhase.OutputProjection => "output projection + residual",
+        StepPhase.PostAttentionNorm => "post-attention norm",
+        StepPhase.Routing => "routing",
+        StepPhase.FeedForward => "feed-forward (experts)",
+        StepPhase.Residual => "residual add",
+        StepPhase.Logits => "logits (norm, LM head)",
+        StepPhase.Sampling => "sampling",
+        _ => phase.ToString(),
+    };
 
     private static void Validate(EngineBenchmarkSettings s)
     {
@@ -83,6 +120,11 @@ internal static class BenchCommand
             var ceiling = r.CeilingTokensPerSecond[last];
             o.WriteLine(
                 $"| {r.Model} | {r.Parameters / 1e6:F0} M | {r.ActiveBytesPerToken / 1e6:F1} | {r.RooflineTokensPerSecond:F1} | {r.PrefillTokensPerSecond:F0} | {string.Join(" | ", settings.Batches.Select(b => r.DecodeTokensPerSecond[b].ToString("F1", inv)))} | {100 * b1 / r.RooflineTokensPerSecond:F0}% | {r.DecodeTokensPerSecond[last] / b1:F1}x | {ceiling:F0} | {ceiling / b1:F1}x | {r.IdealBatchGain[last]:F1}x |");
+        }
+
+        foreach (var r in results.Where(r => r.DecodePhaseMicroseconds is { Count: > 0 }))
+        {
+            WritePhases(o, r.Model, r.DecodePhaseMicroseconds!);
         }
 
         if (jsonPath is not null)

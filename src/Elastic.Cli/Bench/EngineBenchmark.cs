@@ -10,7 +10,7 @@ using TorchSharp;
 namespace Elastic.Cli.Bench;
 
 /// <summary>Settings of one engine benchmark run.</summary>
-internal sealed record EngineBenchmarkSettings(IReadOnlyList<string> Models, IReadOnlyList<int> Batches, int PromptTokens, int PrefillBatch, int DecodeTokens, int Repeats, int Threads, int Seed);
+internal sealed record EngineBenchmarkSettings(IReadOnlyList<string> Models, IReadOnlyList<int> Batches, int PromptTokens, int PrefillBatch, int DecodeTokens, int Repeats, int Threads, int Seed, bool Phases = false);
 
 /// <summary>What one benchmark model measured.</summary>
 internal sealed record EngineBenchmarkResult(
@@ -21,7 +21,8 @@ internal sealed record EngineBenchmarkResult(
     IReadOnlyDictionary<int, double> DecodeTokensPerSecond,
     double RooflineTokensPerSecond,
     IReadOnlyDictionary<int, double> CeilingTokensPerSecond,
-    IReadOnlyDictionary<int, double> IdealBatchGain);
+    IReadOnlyDictionary<int, double> IdealBatchGain,
+    IReadOnlyDictionary<int, IReadOnlyDictionary<StepPhase, double>>? DecodePhaseMicroseconds = null);
 
 /// <summary>
 /// Measures the engine directly (no server): prefill and batched decode throughput on random weights,
@@ -74,15 +75,20 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
 
         var prefill = MeasurePrefill(model);
         var decode = new Dictionary<int, double>();
+        var phases = new Dictionary<int, IReadOnlyDictionary<StepPhase, double>>();
         foreach (var batch in settings.Batches)
         {
-            decode[batch] = MeasureDecode(model, batch);
+            (decode[batch], var perStep) = MeasureDecode(model, batch);
+            if (perStep is not null)
+            {
+                phases[batch] = perStep;
+            }
         }
 
         var active = BenchModels.ActiveBytesPerToken(config);
         var ceilings = settings.Batches.ToDictionary(b => b, b => BenchModels.CeilingTokensPerSecond(config, b, bandwidthGBps, computeGFlops));
         var gains = settings.Batches.ToDictionary(b => b, b => BenchModels.IdealBatchGain(config, b, bandwidthGBps, computeGFlops));
-        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, BenchModels.RooflineTokensPerSecond(config, bandwidthGBps), ceilings, gains);
+        return new EngineBenchmarkResult(name, BenchModels.TotalParameters(config), active, prefill, decode, BenchModels.RooflineTokensPerSecond(config, bandwidthGBps), ceilings, gains, settings.Phases ? phases : null);
     }
 
     /// <summary>
@@ -132,9 +138,15 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
         return clock.Elapsed;
     }
 
-    private double MeasureDecode(MoeModel model, int batch)
+    /// <summary>
+    /// Median decode tokens/s of the timed runs and, with <see cref="EngineBenchmarkSettings.Phases"/>, the mean time of
+    /// each step phase over their decode steps in µs (the recorder's marks cost ~1 µs a step, so the rates of a
+    /// --phases run are a little lower).
+    /// </summary>
+    private (double TokensPerSecond, IReadOnlyDictionary<StepPhase, double>? PhaseMicroseconds) MeasureDecode(MoeModel model, int batch)
     {
         var rates = new List<double>();
+        var phaseRuns = new List<IReadOnlyDictionary<StepPhase, TimeSpan>>();
         for (var r = 0; r <= settings.Repeats; r++)
         {
             using var engine = NewEngine(model, batch);
@@ -150,6 +162,7 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
                 started += engine.Step().Count(o => o.OutputTokens == 1);
             }
 
+            using var recorder = settings.Phases && r > 0 ? StepPhaseRecorder.Start() : null;
             var clock = Stopwatch.StartNew();
             var tokens = 0;
             var step = 0;
@@ -165,10 +178,17 @@ internal sealed class EngineBenchmark(EngineBenchmarkSettings settings, IProgres
             if (r > 0)
             {
                 rates.Add(tokens / clock.Elapsed.TotalSeconds);
+                if (recorder is not null)
+                {
+                    phaseRuns.Add(recorder.PerStep());
+                }
             }
         }
 
-        return Median(rates);
+        var phases = phaseRuns.Count == 0
+            ? null
+            : Enum.GetValues<StepPhase>().ToDictionary(p => p, p => phaseRuns.Average(run => run[p].TotalMicroseconds));
+        return (Median(rates), phases);
     }
 
     private InferenceEngine NewEngine(MoeModel model, int batch) =>

@@ -214,6 +214,7 @@ public sealed class InferenceEngine : IDisposable
             }
         }
 
+        StepPhaseRecorder.Mark(StepPhase.Sampling);
         return outputs;
     }
 

@@ -136,7 +136,9 @@ internal sealed class DecoderLayer : IDisposable
         var c = _config;
         var rows = x.size(0);
         var h = TensorMath.RmsNorm(x, _inputNorm, c.RmsNormEps);
+        StepPhaseRecorder.Mark(StepPhase.InputNorm);
         var qkv = PanelLinear.Forward(h, _qkv, _qkvBias);
+        StepPhaseRecorder.Mark(StepPhase.QkvProjection);
         Tensor attention;
         if (c.ClipQkv is null && c.QkNorm == QkNorm.None && AllShort(chunks)
             && RotaryEmbedding.RotatesInPlace(qkv, c.QProjSize + (2L * c.KvProjSize), cos, sin, c.HeadDim))
@@ -144,18 +146,28 @@ internal sealed class DecoderLayer : IDisposable
             // A decode step (or short prompt chunks): rotate q and k where the projection wrote them and attend
             // from there; the general path below narrows, reshapes and copies q, k and v apart first.
             RotaryEmbedding.RotateInPlace(qkv, c.NumHeads + c.NumKvHeads, c.HeadDim, cos, sin);
+            StepPhaseRecorder.Mark(StepPhase.Rotary);
             attention = torch.empty(rows, c.QProjSize);
             DecodeAttention.RunOnProjection(qkv, attention, ShortChunks(chunks), _index, c.NumHeads, c.NumKvHeads, c.HeadDim, _scale);
         }
         else
         {
-            attention = Attend(Rotated(qkv, rows, cos, sin), chunks);
+            var rotated = Rotated(qkv, rows, cos, sin);
+            StepPhaseRecorder.Mark(StepPhase.Rotary);
+            attention = Attend(rotated, chunks);
         }
+
+        StepPhaseRecorder.Mark(StepPhase.Attention);
 
         // x is this step's own residual stream (the gathered embeddings, then this method's result): added to in place.
         RowKernels.AddInPlace(x, PanelLinear.Forward(attention, _o));
+        StepPhaseRecorder.Mark(StepPhase.OutputProjection);
         h = TensorMath.RmsNorm(x, _postNorm, c.RmsNormEps);
-        RowKernels.AddInPlace(x, FeedForward(h, experts, trace));
+        StepPhaseRecorder.Mark(StepPhase.PostAttentionNorm);
+        var ffn = FeedForward(h, experts, trace);
+        StepPhaseRecorder.Mark(StepPhase.FeedForward);
+        RowKernels.AddInPlace(x, ffn);
+        StepPhaseRecorder.Mark(StepPhase.Residual);
         return x;
     }
 
@@ -228,6 +240,7 @@ internal sealed class DecoderLayer : IDisposable
         var logits = RouterLogits(h);
         var routing = ExpertRouting.FromRouterLogits(_index, c.NumExperts, c.NumExpertsPerToken, c.NormTopKProb, logits);
         trace.OnLayerRouted(routing);
+        StepPhaseRecorder.Mark(StepPhase.Routing);
         var output = experts.Execute(h, routing);
         if (_sharedGate is not null)
         {

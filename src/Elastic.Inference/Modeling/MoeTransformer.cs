@@ -92,6 +92,7 @@ public sealed partial class MoeTransformer : IDisposable
     public float[][] Forward(IReadOnlyList<ForwardChunk> chunks, IExpertExecutor experts, IRoutingTraceSink? trace = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(chunks.Count);
+        StepPhaseRecorder.BeginStep();
         var tokens = new List<long>();
         var positions = new List<long>();
         var origins = new List<RowOrigin>();
@@ -124,6 +125,7 @@ public sealed partial class MoeTransformer : IDisposable
             chunk.Cache.EnsureRoom(chunk.Tokens.Length);
         }
 
+        StepPhaseRecorder.Mark(StepPhase.Prepare);
         var step = Interlocked.Increment(ref _steps);
         var stepTrace = new StepTrace(trace, step, origins);
         var stepScoped = experts as IStepScopedExpertExecutor;
@@ -135,6 +137,7 @@ public sealed partial class MoeTransformer : IDisposable
             var x = torch.empty(tokens.Count, _embedding.size(1));
             TensorRows.Copy(_embedding, CollectionsMarshal.AsSpan(tokens), x);
             var (cos, sin) = _rope.Gather(CollectionsMarshal.AsSpan(positions));
+            StepPhaseRecorder.Mark(StepPhase.Lookups);
             foreach (var layer in _layers)
             {
                 x = layer.Forward(x, cos, sin, chunks, experts, stepTrace);
@@ -145,7 +148,9 @@ public sealed partial class MoeTransformer : IDisposable
                 chunk.Cache.Advance(chunk.Tokens.Length);
             }
 
-            return ComputeLogits(x, chunks);
+            var logits = ComputeLogits(x, chunks);
+            StepPhaseRecorder.Mark(StepPhase.Logits);
+            return logits;
         }
         finally
         {

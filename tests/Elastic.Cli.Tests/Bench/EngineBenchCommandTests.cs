@@ -41,17 +41,27 @@ public sealed class EngineBenchCommandTests
     }
 
     [Fact]
-    public async Task BenchEngine_CheckpointFolder_BenchmarksItsOwnWeights()
+    public async Task BenchEngine_CheckpointFolderWithPhases_BenchmarksItsOwnWeights_AndShowsWhereAStepGoes()
     {
         using var dir = new TempDirectory();
         TinyServedCheckpoint.Write(dir.Path);
+        var json = Path.Combine(dir.Path, "bench.json");
 
         var (code, stdout, stderr) = await CliProcess.RunAsync(
-            Timeout, "bench", "engine", "--models", dir.Path, "--batch", "1", "2", "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats", "1", "--threads", "1");
+            Timeout, "bench", "engine", "--models", dir.Path, "--batch", "1", "2", "--prompt-tokens", "8", "--decode-tokens", "4", "--repeats", "1", "--threads", "1", "--phases", "--json", json);
 
         Assert.True(code == 0, stderr);
         Assert.Contains($"| {dir.Path} |", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("random weights", stderr, StringComparison.Ordinal);
+        Assert.Contains($"Decode step phases of {dir.Path}", stdout, StringComparison.Ordinal);
+        Assert.Contains("| phase | b=1 | b=2 |", stdout, StringComparison.Ordinal);
+        Assert.Contains("| attention | ", stdout, StringComparison.Ordinal);
+        Assert.Contains("| feed-forward (experts) | ", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var phases = doc.RootElement.GetProperty("results")[0].GetProperty("DecodePhaseMicroseconds").GetProperty("2");
+        Assert.True(phases.GetProperty("Attention").GetDouble() > 0);
+        Assert.True(phases.GetProperty("FeedForward").GetDouble() > 0);
+        Assert.True(phases.GetProperty("Logits").GetDouble() > 0);
     }
 
     [Fact]
