@@ -98,12 +98,7 @@ public sealed unsafe class DecodeAttentionTests
     {
         TorchRuntime.EnsureConfigured();
         using var scope = torch.NewDisposeScope();
-        var json = TestCheckpoint.TinyConfig(ModelFamily.Qwen3Moe);
-        json["num_attention_heads"] = heads;
-        json["num_key_value_heads"] = kvHeads;
-        json["head_dim"] = headDim;
-        var config = TestCheckpoint.Parse(json);
-        var manager = new KvCacheManager(config, 16L << 20);
+        var manager = CacheManager(heads, kvHeads, headDim);
         int[] counts = [1, 4, 1];
         var total = counts.Sum();
         var qSize = heads * headDim;
@@ -166,12 +161,7 @@ public sealed unsafe class DecodeAttentionTests
     {
         TorchRuntime.EnsureConfigured();
         using var scope = torch.NewDisposeScope();
-        var json = TestCheckpoint.TinyConfig(ModelFamily.Qwen3Moe);
-        json["num_attention_heads"] = heads;
-        json["num_key_value_heads"] = kvHeads;
-        json["head_dim"] = headDim;
-        var config = TestCheckpoint.Parse(json);
-        var manager = new KvCacheManager(config, 16L << 20);
+        var manager = CacheManager(heads, kvHeads, headDim);
         int[] counts = [5, 1, 3];
         var total = counts.Sum();
         var generator = new torch.Generator(seed: (ulong)((heads * 100) + headDim));
@@ -242,4 +232,14 @@ public sealed unsafe class DecodeAttentionTests
     }
 
     private static float[] RandomFloats(Random random, int count) => [.. Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() - 0.5))];
+
+    // A KV-cache manager for a tiny model with this attention shape.
+    private static KvCacheManager CacheManager(int heads, int kvHeads, int headDim)
+    {
+        var json = TestCheckpoint.TinyConfig(ModelFamily.Qwen3Moe);
+        json["num_attention_heads"] = heads;
+        json["num_key_value_heads"] = kvHeads;
+        json["head_dim"] = headDim;
+        return new KvCacheManager(TestCheckpoint.Parse(json), 16L << 20);
+    }
 }
