@@ -28,6 +28,11 @@ internal static class CliOptions
         DefaultValueFactory = _ => -10,
     };
 
+    public static Option<bool> LogStepPhases() => new("--log-step-phases")
+    {
+        Description = "Log where the engine's steps spend their time (µs per step of each phase: norms, projections, attention, experts, logits, sampling) with every 10 s progress report",
+    };
+
     public static Option<string> Cluster() => new("--cluster") { Description = "Cluster membership shared by the processes: redis://HOST:PORT", Required = true };
 
     public static Option<string> GatewayHost() => new("--host") { Description = "Address the gateway listens on", DefaultValueFactory = _ => "127.0.0.1" };

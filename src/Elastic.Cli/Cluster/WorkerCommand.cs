@@ -36,9 +36,10 @@ internal static class WorkerCommand
         var expertShards = CliOptions.ExpertShards();
         var threads = CliOptions.Threads();
         var engineNice = CliOptions.EngineNice();
+        var logStepPhases = CliOptions.LogStepPhases();
         var command = new Command("worker", "Run one worker silo of a multi-process cluster (prefill, decode and/or expert roles)")
         {
-            role, cluster, model, host, port, advertise, siloPort, gatewayPort, kubernetes, prefill, drain, kv, experts, expertShards, threads, engineNice,
+            role, cluster, model, host, port, advertise, siloPort, gatewayPort, kubernetes, prefill, drain, kv, experts, expertShards, threads, engineNice, logStepPhases,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,6 +59,7 @@ internal static class WorkerCommand
                 ModelDirectory = servesModel ? Path.GetFullPath(CliOptions.ResolveModel(parse.GetValue(model))) : null,
                 Threads = parse.GetValue(threads),
                 EngineNice = parse.GetValue(engineNice),
+                LogStepPhases = parse.GetValue(logStepPhases),
                 KvCacheBytes = (long)parse.GetValue(kv) << 20,
                 ExpertExecution = CliOptions.ParseExperts(parse.GetValue(experts)),
                 ExpertShards = parse.GetValue(expertShards),

@@ -27,9 +27,10 @@ internal static class ServeCommand
         var expertShards = CliOptions.ExpertShards();
         var threads = CliOptions.Threads();
         var engineNice = CliOptions.EngineNice();
+        var logStepPhases = CliOptions.LogStepPhases();
         var command = new Command("serve", "Serve a model with the OpenAI-compatible API: gateway + one worker silo with role 'all'")
         {
-            model, host, port, workerPort, apiKeys, rate, kv, experts, expertShards, threads, engineNice,
+            model, host, port, workerPort, apiKeys, rate, kv, experts, expertShards, threads, engineNice, logStepPhases,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -40,6 +41,7 @@ internal static class ServeCommand
                     ModelDirectory = Path.GetFullPath(CliOptions.ResolveModel(parse.GetValue(model))),
                     Threads = parse.GetValue(threads),
                     EngineNice = parse.GetValue(engineNice),
+                    LogStepPhases = parse.GetValue(logStepPhases),
                     KvCacheBytes = (long)parse.GetValue(kv) << 20,
                     ExpertExecution = CliOptions.ParseExperts(parse.GetValue(experts)),
                     ExpertShards = parse.GetValue(expertShards),

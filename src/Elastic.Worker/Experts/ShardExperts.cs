@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Diagnostics;
-using System.Globalization;
 using Elastic.Abstractions.Grains;
 using Elastic.Inference.Experts;
 using Elastic.Inference.Modeling;
@@ -16,6 +15,8 @@ namespace Elastic.Worker.Experts;
 /// </summary>
 internal sealed class ShardExperts(string shard, ServingMetrics? metrics)
 {
+    // Counts where the experts run, with this shard's id; label lookups cached (one add per expert and layer).
+    private readonly ExpertTokenCounter? _tokens = metrics is null ? null : new ExpertTokenCounter(metrics, shard);
     private readonly Lock _gate = new();
     private readonly List<ExpertWeights> _retired = [];
     private FrozenDictionary<ExpertId, ExpertWeights> _experts = FrozenDictionary<ExpertId, ExpertWeights>.Empty;
@@ -155,15 +156,14 @@ internal sealed class ShardExperts(string shard, ServingMetrics? metrics)
     /// <summary>elastic_expert_tokens_total with this shard's id: counted where the experts run.</summary>
     private void CountTokens(int layer, IEnumerable<(int Expert, int Rows)> experts)
     {
-        if (metrics is null)
+        if (_tokens is null)
         {
             return;
         }
 
-        var layerLabel = layer.ToString(CultureInfo.InvariantCulture);
         foreach (var (expert, rows) in experts)
         {
-            metrics.ExpertTokens.WithLabels(layerLabel, expert.ToString(CultureInfo.InvariantCulture), Shard).Inc(rows);
+            _tokens.Count(new ExpertKey(layer, expert), rows);
         }
     }
 

@@ -54,7 +54,7 @@ internal sealed partial class DecodeGrain(
 
         var o = options.Value;
         var engine = WorkerEngines.Create(served, o, grains, loggers, transfers, localShards, localPlacements, monitor.TraceSink);
-        _loop = new EngineLoop(engine, loggers.CreateLogger<EngineLoop>());
+        _loop = new EngineLoop(engine, loggers.CreateLogger<EngineLoop>(), o.LogStepPhases);
         monitor.Attach(engine);
         _generator = new TextGenerator(served, _loop);
         LogActivated(_logger, served.Name, o.ExpertExecution, o.KvCacheBytes / (1024.0 * 1024.0));

@@ -48,7 +48,7 @@ internal sealed partial class PrefillGrain(
             await experts.WhenReady.WaitAsync(cancellationToken).ConfigureAwait(true);
         }
 
-        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers, transfers, localShards, localPlacements), loggers.CreateLogger<EngineLoop>());
+        _loop = new EngineLoop(WorkerEngines.Create(served, o, grains, loggers, transfers, localShards, localPlacements), loggers.CreateLogger<EngineLoop>(), o.LogStepPhases);
         LogActivated(_logger, served.Name, o.ExpertExecution);
     }
 

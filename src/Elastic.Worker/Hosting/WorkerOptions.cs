@@ -47,6 +47,9 @@ public sealed class WorkerOptions
     /// </summary>
     public int EngineNice { get; set; }
 
+    /// <summary>Log where the engine's steps spend their time, phase by phase, with every progress report (default off).</summary>
+    public bool LogStepPhases { get; set; }
+
     /// <summary>KV-cache budget of the decode engine in bytes (default 2 GiB).</summary>
     public long KvCacheBytes { get; set; } = 2L << 30;
 
@@ -89,6 +92,7 @@ public sealed class WorkerOptions
         target.ModelDirectory = ModelDirectory;
         target.Threads = Threads;
         target.EngineNice = EngineNice;
+        target.LogStepPhases = LogStepPhases;
         target.KvCacheBytes = KvCacheBytes;
         target.MaxBatchedTokens = MaxBatchedTokens;
         target.MaxRunningSequences = MaxRunningSequences;

@@ -22,9 +22,12 @@ public sealed class ExpertTokenCounter(ServingMetrics metrics, string shard) : I
         ArgumentNullException.ThrowIfNull(routing);
         foreach (var group in routing.Groups)
         {
-            _children.GetOrAdd(group.Expert, Child).Inc(group.Rows.Length);
+            Count(group.Expert, group.Rows.Length);
         }
     }
+
+    /// <summary>Adds <paramref name="tokens"/> assignments to <paramref name="expert"/>.</summary>
+    public void Count(ExpertKey expert, int tokens) => _children.GetOrAdd(expert, Child).Inc(tokens);
 
     private Counter.Child Child(ExpertKey key) => _counter.WithLabels(
         key.Layer.ToString(CultureInfo.InvariantCulture), key.Expert.ToString(CultureInfo.InvariantCulture), _shard);

@@ -115,17 +115,4 @@ public sealed class ChatTemplateResolverTests : IDisposable
         Assert.Equal(ChatTemplateOrigin.BuiltIn, resolved.Origin);
         Assert.Contains(_logger.Entries, e => e.EventId == 1104);
     }
-
-    private sealed class CapturingLogger : ILogger
-    {
-        public List<(LogLevel Level, int EventId, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, eventId.Id, formatter(state, exception)));
-    }
 }
