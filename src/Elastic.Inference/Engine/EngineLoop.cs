@@ -125,10 +125,10 @@ public sealed partial class EngineLoop : IAsyncDisposable
                     var seconds = (clock.Elapsed - lastReport).TotalSeconds;
                     var rate = (stats.GeneratedTokens - lastTokens) / seconds;
                     LogProgress(_logger, stats.Running, stats.Waiting, rate, stats.KvCacheUsage * 100);
-                    if (phases is not null)
+                    if (phases is { Steps: > 0 })
                     {
+                        // A report after steps that ran no forward pass (only admissions or ends) has nothing to add.
                         LogStepPhases(_logger, phases.Steps, phases);
-
                         phases.Dispose();
                         phases = Modeling.StepPhaseRecorder.Start();
                     }
