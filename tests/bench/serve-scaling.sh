@@ -5,7 +5,8 @@
 #   2. gateway-added latency: p50 TTFT of 1-token completions through the gateway minus straight to the worker
 #      (target ≤ 1 ms).
 #   3. one stream through the gateway vs the engine alone (`elastic bench engine --batch 1` on the served model, run
-#      while the server idles): decode tokens/s as 1 / TPOT p50, and output tokens/s (target ≥ 90 %).
+#      while the server idles, just before and just after the one-stream run; their mean): decode tokens/s as
+#      1 / TPOT p50, and output tokens/s (target ≥ 90 %).
 # Not part of the test suite.
 #   tests/bench/serve-scaling.sh [ROUNDS] [-- extra `elastic serve` flags, e.g. --experts local]
 set -euo pipefail
@@ -46,13 +47,20 @@ bench warmg "$gateway" 200 1 8 1
 # next 96 (its JIT tiering), after 192 it used 0.13-0.25. Each measured run is long enough for steady state: 96
 # requests at 32 streams are three waves of 32, where the first wave's joint prefill and the last wave's tail are a
 # large share of the run (vLLM's `bench serve` sends 1,000 by default); 320 are ten waves, and one stream gets 40.
+engine() { # NAME: the engine alone at batch 1 on the served model, while the server idles
+  "${elastic[@]}" bench engine --models "$model" --batch 1 --prompt-tokens 32 --decode-tokens 128 --repeats 3 \
+    --json "$out/$1.json" >"$out/$1.txt" 2>&1 || { echo "bench engine failed:" >&2; tail -5 "$out/$1.txt" >&2; return 1; }
+}
+
+# The engine's batch 1 brackets the one-stream run (the mean of one run before and one after it): measured once,
+# later in the round, the VM's drift between the two swung the decode percentage by ±20 % from set to set.
 for r in $(seq 1 "$rounds"); do
+  engine "engine-before-$r"
   bench "one-$r" "$gateway" 40 1 32 128 8
+  engine "engine-after-$r"
   bench "many-$r" "$gateway" 320 32 32 128 192
   bench "worker-$r" "$worker" 200 1 8 1 50
   bench "gateway-$r" "$gateway" 200 1 8 1 50
-  "${elastic[@]}" bench engine --models "$model" --batch 1 --prompt-tokens 32 --decode-tokens 128 --repeats 3 \
-    --json "$out/engine-$r.json" >"$out/engine-$r.txt" 2>&1 || { echo "bench engine failed:" >&2; tail -5 "$out/engine-$r.txt" >&2; exit 1; }
   echo "round $r/$rounds done" >&2
 done
 
@@ -66,11 +74,12 @@ for r in range(1, rounds + 1):
     w, g = res(f"worker-{r}")["ttftMs"]["median"], res(f"gateway-{r}")["ttftMs"]["median"]
     failed = sum(res(f"{k}-{r}")["failed"] for k in ("one", "many", "worker", "gateway"))
     one.append(o); many.append(m); ratio.append(m / o); extra.append(g - w)
-    engine = json.load(open(f"{out}/engine-{r}.json"))["results"][0]["DecodeTokensPerSecond"]["1"]
+    before, after = (json.load(open(f"{out}/engine-{side}-{r}.json"))["results"][0]["DecodeTokensPerSecond"]["1"] for side in ("before", "after"))
+    engine = (before + after) / 2
     decoding = 1000 / res(f"one-{r}")["tpotMs"]["median"]
     decode_share.append(decoding / engine); output_share.append(o / engine)
     print(f"round {r}: 1 stream {o:7.1f} tok/s | 32 streams {m:7.1f} tok/s | ratio {m / o:4.2f} | "
-          f"1-token TTFT p50 worker {w:5.2f} ms, gateway {g:5.2f} ms, added {g - w:5.2f} ms | engine b=1 {engine:7.1f} tok/s, "
+          f"1-token TTFT p50 worker {w:5.2f} ms, gateway {g:5.2f} ms, added {g - w:5.2f} ms | engine b=1 {engine:7.1f} tok/s ({before:.0f} before, {after:.0f} after), "
           f"one stream decoding {decoding:7.1f} ({decoding / engine:4.0%}) | failed {failed}")
 med = statistics.median
 print(f"median: 1 stream {med(one):.1f} tok/s, 32 streams {med(many):.1f} tok/s, ratio of medians {med(many) / med(one):.2f}, "
