@@ -70,9 +70,12 @@ internal sealed class RotaryEmbedding : IDisposable
     // of q and k cost more than the arithmetic by far (bench-M: 1.6 ms of a batch-32 step; the default model: ~1.3 ms
     // of a 300-row prefill step at 32 streams, when only decode-sized inputs took this path).
     private static bool AppliesFused(Tensor x, Tensor cos, Tensor sin) =>
-        x.dim() == 3 && RowKernels.IsStepSized(x) && x.size(2) % 2 == 0
-        && cos.is_contiguous() && sin.is_contiguous() && cos.dtype == ScalarType.Float32 && sin.dtype == ScalarType.Float32
-        && cos.numel() == x.size(0) * x.size(2) && sin.numel() == cos.numel();
+        x.dim() == 3 && RowKernels.IsStepSized(x) && x.size(2) % 2 == 0 && TablesFit(cos, sin, x.size(0), x.size(2));
+
+    // Contiguous fp32 tables of one headDim row per input row, as Gather returns them: what the raw kernel reads.
+    private static bool TablesFit(Tensor cos, Tensor sin, long rows, long headDim) =>
+        cos.is_contiguous() && sin.is_contiguous() && cos.dtype == ScalarType.Float32 && sin.dtype == ScalarType.Float32
+        && cos.numel() == rows * headDim && sin.numel() == cos.numel();
 
     /// <summary>y = x·cos + rotate_half(x)·sin; the output is contiguous, as decode attention wants q and k.</summary>
     private static unsafe Tensor ApplyFused(Tensor x, Tensor cos, Tensor sin)
@@ -95,8 +98,7 @@ internal sealed class RotaryEmbedding : IDisposable
     /// </summary>
     public static bool RotatesInPlace(Tensor rows, long width, Tensor cos, Tensor sin, int headDim) =>
         rows.dim() == 2 && RowKernels.IsStepSized(rows) && rows.is_contiguous() && rows.size(1) >= width && headDim % 2 == 0
-        && cos.is_contiguous() && sin.is_contiguous() && cos.dtype == ScalarType.Float32 && sin.dtype == ScalarType.Float32
-        && cos.numel() == rows.size(0) * headDim && sin.numel() == cos.numel();
+        && TablesFit(cos, sin, rows.size(0), headDim);
 
     /// <summary>
     /// Rotates the first <paramref name="heads"/> heads of every row of <paramref name="rows"/> in place (a fused

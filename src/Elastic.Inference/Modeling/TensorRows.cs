@@ -13,12 +13,13 @@ internal static unsafe class TensorRows
     /// </summary>
     public static void Copy(Tensor table, ReadOnlySpan<long> indices, Tensor destination)
     {
-        var rows = table.size(0);
-        var width = table.size(1);
         if (table.dim() != 2 || !table.is_contiguous() || table.dtype != ScalarType.Float32 || table.device_type != DeviceType.CPU)
         {
             throw new ArgumentException($"the table must be a contiguous 2-D fp32 CPU tensor; got {table.dtype} with {table.dim()} dimensions", nameof(table));
         }
+
+        var rows = table.size(0);
+        var width = table.size(1);
 
         if (!destination.is_contiguous() || destination.dtype != ScalarType.Float32 || destination.numel() != indices.Length * width)
         {

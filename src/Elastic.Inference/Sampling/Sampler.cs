@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 namespace Elastic.Inference.Sampling;
 
 /// <summary>
@@ -213,54 +211,7 @@ public sealed class Sampler
         return probs.Length - 1;
     }
 
-    /// <summary>
-    /// The first index of the largest value, as a scan that keeps the first strictly greater one. Sixteen lanes at a
-    /// time, then the first occurrence of that maximum: a batch-32 step's greedy rows over a 2,048 vocabulary took
-    /// ~2 µs each one at a time. Rows holding a NaN take the scan itself.
-    /// </summary>
     public static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var width = Vector512<float>.Count;
-        if (!Avx512F.IsSupported || values.Length < 2 * width)
-        {
-            return ArgMaxScalar(values);
-        }
-
-        var max = Vector512.Create(float.NegativeInfinity);
-        var nan = Vector512<float>.Zero;
-        var i = 0;
-        for (; i + width <= values.Length; i += width)
-        {
-            var v = Vector512.Create(values.Slice(i, width));
-            nan |= ~Vector512.Equals(v, v);
-            max = Vector512.Max(max, v);
-        }
-
-        if (nan.AsUInt32() != Vector512<uint>.Zero)
-        {
-            return ArgMaxScalar(values);
-        }
-
-        var best = float.NegativeInfinity;
-        for (var lane = 0; lane < width; lane++)
-        {
-            best = MathF.Max(best, max[lane]);
-        }
-
-        for (; i < values.Length; i++)
-        {
-            if (float.IsNaN(values[i]))
-            {
-                return ArgMaxScalar(values);
-            }
-
-            best = MathF.Max(best, values[i]);
-        }
-
-        return values.IndexOf(best);
-    }
-
-    private static int ArgMaxScalar(ReadOnlySpan<float> values)
     {
         var best = 0;
         for (var i = 1; i < values.Length; i++)

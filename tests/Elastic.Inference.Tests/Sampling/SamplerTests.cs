@@ -15,7 +15,7 @@ public sealed class SamplerTests
     }
 
     /// <summary>
-    /// The vectorised argmax against the definition (first index holding a strictly larger value than all before it):
+    /// Greedy argmax against its definition (first index holding a strictly larger value than all before it):
     /// ties, infinities and NaNs anywhere, at lengths around the 16-lane blocks and a whole vocabulary.
     /// </summary>
     [Theory]
