@@ -6,46 +6,36 @@ namespace Elastic.Inference.Modeling;
 /// <summary>Process-wide libtorch settings; applied once, before the first forward step.</summary>
 public static partial class TorchRuntime
 {
-    private static readonly Lock Gate = new();
-    private static int _threads;
+    private static readonly ThreadCountSetting Setting = new(Apply);
 
     /// <summary>The intra-op thread count in force (0 until <see cref="Configure"/> runs).</summary>
-    public static int Threads => _threads;
+    public static int Threads => Setting.Threads;
 
     /// <summary>
     /// Sets libtorch's intra-op threads. Several worker processes on one small machine
     /// oversubscribe the cores unless each sets its own count, so every host calls this at start-up.
     /// </summary>
-    public static void Configure(int threads)
+    public static void Configure(int threads) => Setting.Configure(threads);
+
+    private static void Apply(int threads, bool first)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
-        lock (Gate)
+        if (first)
         {
-            if (_threads == threads)
-            {
-                return;
-            }
+            PreferPassiveOpenMpWaiting();
+        }
 
-            if (_threads == 0)
+        torch.set_num_threads(threads);
+        if (first)
+        {
+            // Inter-op threads can only be set before any inter-op work has started.
+            try
             {
-                PreferPassiveOpenMpWaiting();
+                torch.set_num_interop_threads(1);
             }
-
-            torch.set_num_threads(threads);
-            if (_threads == 0)
+            catch (Exception ex) when (ex is InvalidOperationException or ExternalException)
             {
-                // Inter-op threads can only be set before any inter-op work has started.
-                try
-                {
-                    torch.set_num_interop_threads(1);
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or ExternalException)
-                {
-                    // Already set by an earlier user of libtorch in this process; intra-op count still applies.
-                }
+                // Already set by an earlier user of libtorch in this process; intra-op count still applies.
             }
-
-            _threads = threads;
         }
     }
 
@@ -75,12 +65,10 @@ public static partial class TorchRuntime
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);
 
-    /// <summary>Configures libtorch with the default thread count unless a host already chose one.</summary>
-    public static void EnsureConfigured()
-    {
-        if (_threads == 0)
-        {
-            Configure(Math.Max(1, Environment.ProcessorCount));
-        }
-    }
+    /// <summary>
+    /// Configures libtorch with the default thread count unless a host already chose one. A model can load while the
+    /// host is still starting (a worker's expert shards load it beside its start-up), so this must never override a
+    /// host's count, whichever runs first.
+    /// </summary>
+    public static void EnsureConfigured() => Setting.EnsureConfigured(Math.Max(1, Environment.ProcessorCount));
 }
