@@ -43,27 +43,29 @@ internal sealed partial class GatewayErrorMiddleware(RequestDelegate next, Gatew
             return;
         }
 
-        if (context.Features.Get<IForwarderErrorFeature>() is { } forwarderError)
+        if (context.Features.Get<IForwarderErrorFeature>() is not { } forwarderError)
         {
-            metrics.UpstreamError(forwarderError.Error);
-            if (forwarderError.Error is not ForwarderError.RequestCanceled)
-            {
-                ForwardFailed(logger, forwarderError.Error, context.Request.Path, forwarderError.Exception?.Message);
-            }
-
-            var error = forwarderError.Error switch
-            {
-                ForwarderError.NoAvailableDestinations => OpenAiError.NoWorkerAvailable(),
-                ForwarderError.RequestTimedOut => OpenAiError.WorkerTimedOut(),
-                ForwarderError.RequestCanceled => null, // the client is gone; nobody to tell
-                _ => OpenAiError.WorkerFailed(),
-            };
-
-            if (error is not null)
-            {
-                await WriteIfPossibleAsync(context, error).ConfigureAwait(false);
-            }
+            return;
         }
+
+        if (context.RequestAborted.IsCancellationRequested || forwarderError.Error is ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient)
+        {
+            // The client left or its connection failed (YARP reports RequestCanceled before the answer began,
+            // ResponseBodyCanceled or ResponseBodyClient during a stream): nobody to tell, and no worker failed, so it
+            // is neither an upstream error nor a warning. The worker counts the sequence as aborted.
+            ClientGone(logger, forwarderError.Error, context.Request.Path);
+            return;
+        }
+
+        metrics.UpstreamError(forwarderError.Error);
+        ForwardFailed(logger, forwarderError.Error, context.Request.Path, forwarderError.Exception?.Message);
+        var error = forwarderError.Error switch
+        {
+            ForwarderError.NoAvailableDestinations => OpenAiError.NoWorkerAvailable(),
+            ForwarderError.RequestTimedOut => OpenAiError.WorkerTimedOut(),
+            _ => OpenAiError.WorkerFailed(),
+        };
+        await WriteIfPossibleAsync(context, error).ConfigureAwait(false);
     }
 
     private static async Task WriteIfPossibleAsync(HttpContext context, OpenAiError error)
@@ -82,4 +84,7 @@ internal sealed partial class GatewayErrorMiddleware(RequestDelegate next, Gatew
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Forwarding failed ({Error}) for {Path}: {Reason}")]
     private static partial void ForwardFailed(ILogger logger, ForwarderError error, string path, string? reason);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Debug, Message = "Client left during forwarding ({Error}) for {Path}")]
+    private static partial void ClientGone(ILogger logger, ForwarderError error, PathString path);
 }

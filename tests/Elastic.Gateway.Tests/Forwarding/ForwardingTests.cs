@@ -69,6 +69,11 @@ public sealed class ForwardingTests
 
         // Disposing the response closes the client's connection; the gateway must pass the cancellation on.
         await Eventually.TrueAsync(() => Task.FromResult(worker.StreamsAborted == 1), "the worker's stream aborted after the client left");
+
+        // A client that leaves is not a failing worker: SREs alert on upstream errors.
+        await Task.Delay(200);
+        var metrics = await gateway.Client.GetStringAsync("/metrics");
+        Assert.DoesNotContain(metrics.Split('\n'), line => line.StartsWith("elastic_gateway_upstream_errors_total{", StringComparison.Ordinal));
     }
 
     [Fact]
