@@ -15,10 +15,17 @@ need_apt=()
 command -v docker-compose >/dev/null || need_apt+=(docker-compose)
 # Multi-process cluster tests use Redis membership against a private redis-server per test cluster.
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+# The official OpenAI JavaScript SDK drives one end-to-end test (tests/js, pinned by its package-lock.json).
+command -v node >/dev/null && command -v npm >/dev/null || need_apt+=(nodejs npm)
 command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK (dotnet) is required" >&2; exit 2; }
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "Installing ${need_apt[*]} (apt)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -f tests/js/node_modules/openai/package.json ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
+  log "Installing the OpenAI JavaScript SDK (npm ci in tests/js)"
+  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 fi
 
 log "Restoring and building (Release, one build node: 2-core machines)"

@@ -9,7 +9,7 @@ public sealed class ComposeFileTests
     public async Task DockerCompose_Config_IsValidAndPublishesTheGatewayPort()
     {
         // No Docker engine here: docker-compose (installed by tests/test.sh) validates and resolves the file without one.
-        var root = RepositoryRoot();
+        var root = RepositoryPaths.Root();
         var start = new ProcessStartInfo("docker-compose", ["-f", Path.Combine(root, "docker-compose.yml"), "config"])
         {
             RedirectStandardOutput = true,
@@ -24,18 +24,5 @@ public sealed class ComposeFileTests
         Assert.True(process.ExitCode == 0, errors);
         Assert.Contains("8080", output, StringComparison.Ordinal);
         Assert.Contains("deploy/docker/Dockerfile", output, StringComparison.Ordinal);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "docker-compose.yml")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("docker-compose.yml not found above " + AppContext.BaseDirectory);
     }
 }
