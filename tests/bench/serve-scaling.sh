@@ -9,6 +9,7 @@
 #      1 / TPOT p50, and output tokens/s (target ≥ 90 %).
 # Not part of the test suite.
 #   tests/bench/serve-scaling.sh [ROUNDS] [-- extra `elastic serve` flags, e.g. --experts local]
+#   SERVER_CPUS=0-7 CLIENT_CPUS=8-15 tests/bench/serve-scaling.sh 5 -- --threads 8   (client on its own cores)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
@@ -16,6 +17,12 @@ shift || true
 [[ "${1:-}" == "--" ]] && shift
 # ELASTIC_DLL picks another build, e.g. a copy of bin/ from before a change, for A/B runs.
 elastic=(dotnet "${ELASTIC_DLL:-src/Elastic.Cli/bin/Release/net10.0/elastic.dll}")
+# On a machine with cores to spare, SERVER_CPUS and CLIENT_CPUS (taskset lists, e.g. 0-7 and 8-15) keep the load
+# generator off the server's cores; the engine-alone runs take the server's. Unset: everything shares every core.
+server=("${elastic[@]}")
+client=("${elastic[@]}")
+if [[ -n "${SERVER_CPUS:-}" ]]; then server=(taskset -c "$SERVER_CPUS" "${elastic[@]}"); fi
+if [[ -n "${CLIENT_CPUS:-}" ]]; then client=(taskset -c "$CLIENT_CPUS" "${elastic[@]}"); fi
 out=$(mktemp -d)
 model=models/elastic-moe-tiny
 args=("$@")
@@ -26,11 +33,11 @@ worker="http://127.0.0.1:$((port + 1))"
 
 wait_ready() { for _ in $(seq 1 600); do curl -sf "$1/readyz" >/dev/null && return 0; sleep 0.5; done; echo "not ready: $1" >&2; return 1; }
 bench() { # NAME URL PROMPTS CONCURRENCY INPUT OUTPUT [WARMUPS]
-  "${elastic[@]}" bench serve --base-url "$2" --num-prompts "$3" --max-concurrency "$4" --input-len "$5" --output-len "$6" \
+  "${client[@]}" bench serve --base-url "$2" --num-prompts "$3" --max-concurrency "$4" --input-len "$5" --output-len "$6" \
     --num-warmups "${7:-0}" --prompt-mode Ids --ignore-eos --json "$out/$1.json" >"$out/$1.txt" 2>&1 || { echo "bench $1 failed:" >&2; tail -5 "$out/$1.txt" >&2; return 1; }
 }
 
-"${elastic[@]}" serve --port $port --worker-port $((port + 1)) --kv-cache-mb 512 "$@" >"$out/serve.log" 2>&1 &
+"${server[@]}" serve --port $port --worker-port $((port + 1)) --kv-cache-mb 512 "$@" >"$out/serve.log" 2>&1 &
 serve_pid=$!
 trap 'kill -TERM $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true' EXIT
 wait_ready "$gateway"
@@ -48,7 +55,7 @@ bench warmg "$gateway" 200 1 8 1
 # requests at 32 streams are three waves of 32, where the first wave's joint prefill and the last wave's tail are a
 # large share of the run (vLLM's `bench serve` sends 1,000 by default); 320 are ten waves, and one stream gets 40.
 engine() { # NAME: the engine alone at batch 1 on the served model, while the server idles
-  "${elastic[@]}" bench engine --models "$model" --batch 1 --prompt-tokens 32 --decode-tokens 128 --repeats 3 \
+  "${server[@]}" bench engine --models "$model" --batch 1 --prompt-tokens 32 --decode-tokens 128 --repeats 3 \
     --json "$out/$1.json" >"$out/$1.txt" 2>&1 || { echo "bench engine failed:" >&2; tail -5 "$out/$1.txt" >&2; return 1; }
 }
 
