@@ -35,7 +35,7 @@ internal static class BenchCommand
             return Run(settings, parse.GetValue(json));
         });
 
-        return new Command("bench", "Benchmarks") { engine, Serve.ServeBenchCommand.Create(), BenchCheckpointCommand.Create() };
+        return new Command("bench", "Benchmarks") { engine, Serve.ServeBenchCommand.Create(), BenchCheckpointCommand.Create(), BenchSamplingCommand.Create() };
     }
 
     /// <summary>One table per model: µs per decode step of each phase and its share of the step, per batch size.</summary>

@@ -7,12 +7,18 @@ namespace Elastic.Inference.Sampling;
 /// </summary>
 public sealed class Sampler
 {
+    // Top-k up to this many candidates is selected from the scores directly (by insertion: cheap for small k); a
+    // larger k sorts the probabilities like top-p does.
+    private const int SelectedTopK = 256;
+
     private readonly SamplingParams _params;
     private readonly Random _random;
     private readonly Dictionary<int, int> _generatedCounts = [];
     private float[] _work = [];
     private int[] _order = [];
     private float[] _keys = [];
+    private int[] _topIds = [];
+    private float[] _topValues = [];
 
     public Sampler(SamplingParams parameters)
     {
@@ -23,16 +29,16 @@ public sealed class Sampler
     /// <summary>Chooses the next token from raw logits (not modified) and records it for the penalties.</summary>
     public SampledToken Sample(ReadOnlySpan<float> logits)
     {
-        var vocab = logits.Length;
-        if (_work.Length != vocab)
+        var scores = logits;
+        if (_params.PresencePenalty != 0 || _params.FrequencyPenalty != 0)
         {
-            _work = new float[vocab];
+            var work = Work(logits.Length);
+            logits.CopyTo(work);
+            ApplyPenalties(work);
+            scores = work;
         }
 
-        var work = _work.AsSpan();
-        logits.CopyTo(work);
-        ApplyPenalties(work);
-        var token = _params.IsGreedy ? ArgMax(work) : Draw(work);
+        var token = _params.IsGreedy ? SamplingKernels.ArgMax(scores) : Draw(scores);
         _generatedCounts[token] = _generatedCounts.GetValueOrDefault(token) + 1;
 
         if (_params.Logprobs is not { } top)
@@ -55,7 +61,7 @@ public sealed class Sampler
         ArgumentOutOfRangeException.ThrowIfNegative(tokenId);
         if (!_params.IsGreedy)
         {
-            // Draw and DrawFrom each take exactly one NextDouble per sample.
+            // Every non-greedy draw takes exactly one NextDouble.
             _ = _random.NextDouble();
         }
 
@@ -75,68 +81,53 @@ public sealed class Sampler
         }
     }
 
-    private int Draw(Span<float> logits)
+    // One NextDouble per draw on every path (Replay relies on it).
+    private int Draw(ReadOnlySpan<float> scores)
     {
         var inverseTemperature = 1f / _params.Temperature;
-        var max = float.NegativeInfinity;
-        foreach (var l in logits)
+        var vocab = scores.Length;
+        var k = _params.TopK > 0 && _params.TopK < vocab ? _params.TopK : vocab;
+        if (k <= SelectedTopK && k < vocab)
         {
-            max = MathF.Max(max, l);
+            return DrawFromTopK(scores, k, inverseTemperature);
         }
 
-        // Unnormalised probabilities; every filter below keeps a subset, then we draw by mass.
-        double total = 0;
-        for (var i = 0; i < logits.Length; i++)
+        // Unnormalised probabilities of the whole vocabulary; top-p keeps a subset, then we draw by mass.
+        var probs = Work(vocab);
+        var total = SamplingKernels.Exp(scores, probs, SamplingKernels.Max(scores), inverseTemperature);
+        if (k == vocab && _params.TopP >= 1f)
         {
-            var p = MathF.Exp((logits[i] - max) * inverseTemperature);
-            logits[i] = p;
-            total += p;
+            return SamplingKernels.DrawByMass(probs, total, _random.NextDouble());
         }
 
-        var k = _params.TopK > 0 && _params.TopK < logits.Length ? _params.TopK : logits.Length;
-        if (k == logits.Length && _params.TopP >= 1f)
-        {
-            return DrawFrom(logits, total);
-        }
-
-        var count = SortedCandidates(logits, k, total);
+        var count = SortedCandidates(probs, k, total);
         var kept = count;
         if (_params.TopP < 1f)
         {
             // After top-k the nucleus is taken over the renormalised top-k mass, as vLLM does.
             double mass = total;
-            if (k < logits.Length)
+            if (k < vocab)
             {
                 mass = 0;
                 for (var i = 0; i < count; i++)
                 {
-                    mass += logits[_order[i]];
+                    mass += probs[_order[i]];
                 }
             }
 
-            var target = _params.TopP * mass;
-            double cumulative = 0;
-            for (var i = 0; i < count; i++)
-            {
-                cumulative += logits[_order[i]];
-                if (cumulative >= target)
-                {
-                    kept = i + 1;
-                    break;
-                }
-            }
+            kept = NucleusSize(probs, _order, count, _params.TopP * mass);
         }
 
         double keptMass = 0;
         for (var i = 0; i < kept; i++)
         {
-            keptMass += logits[_order[i]];
+            keptMass += probs[_order[i]];
         }
 
         var r = _random.NextDouble() * keptMass;
         for (var i = 0; i < kept; i++)
         {
-            r -= logits[_order[i]];
+            r -= probs[_order[i]];
             if (r < 0)
             {
                 return _order[i];
@@ -144,6 +135,84 @@ public sealed class Sampler
         }
 
         return _order[kept - 1];
+    }
+
+    /// <summary>
+    /// Top-k by selection over the scores (the k most likely tokens are the k largest scores), so only k
+    /// probabilities are computed and nothing is sorted; top-p then applies over their renormalised mass.
+    /// </summary>
+    private int DrawFromTopK(ReadOnlySpan<float> scores, int k, float inverseTemperature)
+    {
+        if (_topIds.Length < k)
+        {
+            _topIds = new int[k];
+            _topValues = new float[k];
+        }
+
+        var ids = _topIds.AsSpan(0, k);
+        var probs = _topValues.AsSpan(0, k);
+        var count = TopKSelection.Select(scores, ids, probs);
+        var uniform = _random.NextDouble();
+        var max = probs[0];
+        if (float.IsNegativeInfinity(max))
+        {
+            return ids[0];
+        }
+
+        double mass = 0;
+        for (var i = 0; i < count; i++)
+        {
+            probs[i] = MathF.Exp((probs[i] - max) * inverseTemperature);
+            mass += probs[i];
+        }
+
+        var kept = _params.TopP < 1f ? NucleusSize(probs, [], count, _params.TopP * mass) : count;
+        double keptMass = 0;
+        for (var i = 0; i < kept; i++)
+        {
+            keptMass += probs[i];
+        }
+
+        var r = uniform * keptMass;
+        for (var i = 0; i < kept; i++)
+        {
+            r -= probs[i];
+            if (r < 0)
+            {
+                return ids[i];
+            }
+        }
+
+        return ids[kept - 1];
+    }
+
+    /// <summary>
+    /// How many of the first <paramref name="count"/> candidates, most likely first (probs[order[i]], or probs[i] with
+    /// no order), reach <paramref name="target"/> mass.
+    /// </summary>
+    private static int NucleusSize(ReadOnlySpan<float> probs, ReadOnlySpan<int> order, int count, double target)
+    {
+        double cumulative = 0;
+        for (var i = 0; i < count; i++)
+        {
+            cumulative += order.IsEmpty ? probs[i] : probs[order[i]];
+            if (cumulative >= target)
+            {
+                return i + 1;
+            }
+        }
+
+        return count;
+    }
+
+    private float[] Work(int length)
+    {
+        if (_work.Length != length)
+        {
+            _work = new float[length];
+        }
+
+        return _work;
     }
 
     /// <summary>
@@ -188,59 +257,11 @@ public sealed class Sampler
         return Math.Min(k, n);
     }
 
-    private int DrawFrom(ReadOnlySpan<float> probs, double total)
-    {
-        var r = _random.NextDouble() * total;
-        for (var i = 0; i < probs.Length; i++)
-        {
-            r -= probs[i];
-            if (r < 0)
-            {
-                return i;
-            }
-        }
+    /// <summary>The first index of the largest value (a scan's answer: a NaN at index 0 is never displaced).</summary>
+    public static int ArgMax(ReadOnlySpan<float> values) => SamplingKernels.ArgMax(values);
 
-        for (var i = probs.Length - 1; i >= 0; i--)
-        {
-            if (probs[i] > 0)
-            {
-                return i;
-            }
-        }
-
-        return probs.Length - 1;
-    }
-
-    public static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
-    }
-
-    public static float LogSumExp(ReadOnlySpan<float> logits)
-    {
-        var max = float.NegativeInfinity;
-        foreach (var l in logits)
-        {
-            max = MathF.Max(max, l);
-        }
-
-        double sum = 0;
-        foreach (var l in logits)
-        {
-            sum += Math.Exp(l - max);
-        }
-
-        return max + (float)Math.Log(sum);
-    }
+    /// <summary>log Σ exp(logits), NaNs ignored.</summary>
+    public static float LogSumExp(ReadOnlySpan<float> logits) => SamplingKernels.LogSumExp(logits);
 
     private static TokenLogprob[] TopN(ReadOnlySpan<float> logits, int n, float logZ)
     {

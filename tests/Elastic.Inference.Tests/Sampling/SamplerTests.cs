@@ -76,6 +76,37 @@ public sealed class SamplerTests
         Assert.Equal([0, 1], picks.Order());
     }
 
+    /// <summary>Top-k by selection (k ≤ 256) and by sorting (larger k), with and without top-p, over a vocabulary.</summary>
+    [Theory]
+    [InlineData(50, 1f)]
+    [InlineData(50, 0.5f)]
+    [InlineData(300, 1f)]
+    [InlineData(300, 0.5f)]
+    public void TopK_OverAVocabulary_PicksOnlyInsideTheTopKNucleus(int k, float topP)
+    {
+        var random = new Random(k);
+        var logits = Enumerable.Range(0, 3000).Select(_ => (float)(random.NextDouble() * 6)).ToArray();
+        var sampler = new Sampler(new SamplingParams { Temperature = 1, TopK = k, TopP = topP, Seed = 4 });
+
+        var ordered = logits.Select((l, i) => (p: Math.Exp(l - 6), i)).OrderByDescending(x => x.p).Take(k).ToArray();
+        var mass = ordered.Sum(x => x.p);
+        var allowed = new HashSet<int>();
+        double cumulative = 0;
+        foreach (var (p, i) in ordered)
+        {
+            allowed.Add(i);
+            cumulative += p;
+            if (cumulative >= topP * mass)
+            {
+                break;
+            }
+        }
+
+        var picks = Enumerable.Range(0, 3000).Select(_ => sampler.Sample(logits).TokenId).ToList();
+        Assert.All(picks, p => Assert.Contains(p, allowed));
+        Assert.True(picks.Distinct().Count() > allowed.Count / 2, $"{picks.Distinct().Count()} distinct picks of {allowed.Count} allowed");
+    }
+
     [Fact]
     public void TopP_SmallNucleus_KeepsOnlyTokensInsideIt()
     {
