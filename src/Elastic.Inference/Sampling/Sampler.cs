@@ -100,22 +100,28 @@ public sealed class Sampler
             return SamplingKernels.DrawByMass(probs, total, _random.NextDouble());
         }
 
-        var count = SortedCandidates(probs, k, total);
-        var kept = count;
-        if (_params.TopP < 1f)
+        int kept;
+        if (k == vocab)
         {
-            // After top-k the nucleus is taken over the renormalised top-k mass, as vLLM does.
-            double mass = total;
-            if (k < vocab)
+            // Top-p alone: the nucleus among the tokens above the probability floor, selected, not sorted.
+            var candidates = Candidates(probs, total);
+            kept = NucleusSelection.Select(probs, _order, candidates, _params.TopP * total);
+        }
+        else
+        {
+            // A top-k too large to select: sorted, then the nucleus over the renormalised top-k mass, as vLLM does.
+            var count = SortedTopK(probs, k);
+            kept = count;
+            if (_params.TopP < 1f)
             {
-                mass = 0;
+                double mass = 0;
                 for (var i = 0; i < count; i++)
                 {
                     mass += probs[_order[i]];
                 }
-            }
 
-            kept = NucleusSize(probs, _order, count, _params.TopP * mass);
+                kept = NucleusSize(probs, _order, count, _params.TopP * mass);
+            }
         }
 
         double keptMass = 0;
@@ -216,45 +222,52 @@ public sealed class Sampler
     }
 
     /// <summary>
-    /// Puts the <paramref name="k"/> most likely tokens in descending order at the front of _order and
-    /// returns how many are there. For top-p without top-k it sorts only the tokens above a probability
-    /// floor whose excluded mass provably cannot matter, falling back to a full sort when it could.
+    /// Puts the tokens at or above a probability floor at the front of _order and returns how many: the tokens below
+    /// it together hold at most vocab · floor = (1 − top_p) / 2 of the mass, so they can never be in the nucleus.
     /// </summary>
-    private int SortedCandidates(Span<float> probs, int k, double total)
+    private int Candidates(ReadOnlySpan<float> probs, double total)
     {
-        if (_order.Length != probs.Length)
-        {
-            _order = new int[probs.Length];
-        }
-
-        var floor = 0f;
-        if (k == probs.Length)
-        {
-            // Tokens below the floor together hold at most vocab·floor of the mass; keep that under 1 - top_p.
-            floor = (float)((1 - _params.TopP) * total / probs.Length * 0.5);
-        }
-
+        var order = Order(probs.Length);
+        var floor = (float)((1 - _params.TopP) * total / probs.Length * 0.5);
         var n = 0;
         for (var i = 0; i < probs.Length; i++)
         {
             if (probs[i] >= floor)
             {
-                _order[n++] = i;
+                order[n++] = i;
             }
         }
 
-        if (_keys.Length < n)
+        return n;
+    }
+
+    /// <summary>Puts the <paramref name="k"/> most likely tokens in descending order at the front of _order; returns k.</summary>
+    private int SortedTopK(ReadOnlySpan<float> probs, int k)
+    {
+        var order = Order(probs.Length);
+        if (_keys.Length < probs.Length)
         {
             _keys = new float[probs.Length];
         }
 
-        for (var i = 0; i < n; i++)
+        for (var i = 0; i < probs.Length; i++)
         {
-            _keys[i] = -probs[_order[i]];
+            order[i] = i;
+            _keys[i] = -probs[i];
         }
 
-        Array.Sort(_keys, _order, 0, n);
-        return Math.Min(k, n);
+        Array.Sort(_keys, order, 0, probs.Length);
+        return k;
+    }
+
+    private int[] Order(int length)
+    {
+        if (_order.Length != length)
+        {
+            _order = new int[length];
+        }
+
+        return _order;
     }
 
     /// <summary>The first index of the largest value (a scan's answer: a NaN at index 0 is never displaced).</summary>
