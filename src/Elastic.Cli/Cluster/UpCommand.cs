@@ -135,12 +135,15 @@ internal static class UpCommand
             ];
         }
 
+        // Every port of every worker is picked here, once: a worker left to pick its own silo ports could take one this
+        // process already gave another worker (or that worker itself) for HTTP before it was bound.
         private ClusterProcessSpec Worker(string name, string role, string cluster, int threads, IEnumerable<string> extra)
         {
             var http = LoopbackPorts.Free();
             string[] args =
             [
                 "worker", "--role", role, "--cluster", cluster, "--model", Model, "--port", Invariant(http),
+                "--silo-port", Invariant(LoopbackPorts.Free()), "--gateway-port", Invariant(LoopbackPorts.Free()),
                 "--threads", Invariant(threads), "--kv-cache-mb", Invariant(KvCacheMb), .. extra,
             ];
             return new ClusterProcessSpec(name, http, args);

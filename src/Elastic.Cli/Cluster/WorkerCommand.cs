@@ -52,6 +52,7 @@ internal static class WorkerCommand
             }
 
             var listenUrl = $"http://{parse.GetValue(host)}:{parse.GetValue(port)}";
+            LoopbackPorts.Reserve(parse.GetValue(port));
             var options = new WorkerOptions
             {
                 Role = roles,

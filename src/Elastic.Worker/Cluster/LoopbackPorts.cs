@@ -25,6 +25,20 @@ public static class LoopbackPorts
     }
 
     /// <summary>
+    /// Marks a port this process will listen on (given on its command line, e.g. a worker's HTTP port) as handed out,
+    /// so that a port picked later here (its silo's) is never the same one: nothing listens on it yet when the silo
+    /// starts first, and the HTTP server's bind then fails.
+    /// </summary>
+    public static void Reserve(int port)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        lock (Gate)
+        {
+            HandedOut.Add(port);
+        }
+    }
+
+    /// <summary>
     /// The first port of [start, end), from a random point on and wrapping around, that nothing listens on and this
     /// process has not handed out; the kernel's choice (an ephemeral port, with the race above) when there is none.
     /// </summary>

@@ -44,6 +44,22 @@ public sealed class LoopbackPortsTests
         }
     }
 
+    [Fact]
+    public void Free_NeverReturnsAReservedPort()
+    {
+        // A worker reserves the HTTP port it was given before its silo picks ports: a window of four free ports with
+        // three reserved leaves one, or the kernel's choice outside the window.
+        var start = LoopbackPorts.EphemeralStart() - 8192 - (Random.Shared.Next(256) * 4);
+        for (var port = start; port < start + 3; port++)
+        {
+            LoopbackPorts.Reserve(port);
+        }
+
+        var picked = LoopbackPorts.Free(start, start + 4);
+
+        Assert.NotInRange(picked, start, start + 2);
+    }
+
     private static bool TryHold(int start, int count, List<TcpListener> held)
     {
         held.ForEach(l => l.Stop());
