@@ -292,7 +292,7 @@ internal static unsafe class DecodeAttention
         var j = 0;
         for (; j + 16 <= length; j += 16)
         {
-            var e = Vector512.Exp(Vector512.Load(p + j) - shift);
+            var e = FastExp.Exp(Vector512.Load(p + j) - shift);
             e.Store(p + j);
             sums += e;
         }

@@ -114,7 +114,7 @@ internal sealed unsafe class PanelSwiGlu : IDisposable
         for (; i + 16 <= n; i += 16)
         {
             var g = Vector512.Load(gate + i);
-            var silu = g / (one + Vector512.Exp(-g));
+            var silu = g / (one + FastExp.Exp(-g));
             (silu * Vector512.Load(up + i)).Store(dst + i);
         }
 

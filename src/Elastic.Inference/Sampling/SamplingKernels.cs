@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Elastic.Inference.Modeling;
 
 namespace Elastic.Inference.Sampling;
 
@@ -99,7 +100,7 @@ internal static class SamplingKernels
         ref var target = ref MemoryMarshal.GetReference(probabilities);
         for (; i + Lanes <= scores.Length; i += Lanes)
         {
-            var e = Vector512.Exp((Vector512.LoadUnsafe(ref source, (nuint)i) - shift) * scale);
+            var e = FastExp.Exp((Vector512.LoadUnsafe(ref source, (nuint)i) - shift) * scale);
             e = Vector512.ConditionalSelect(Vector512.Equals(e, e), e, Vector512<float>.Zero);
             e.StoreUnsafe(ref target, (nuint)i);
             total += Vector512.Sum(e);
@@ -174,7 +175,7 @@ internal static class SamplingKernels
         ref var start = ref MemoryMarshal.GetReference(scores);
         for (; i + Lanes <= scores.Length; i += Lanes)
         {
-            var e = Vector512.Exp(Vector512.LoadUnsafe(ref start, (nuint)i) - shift);
+            var e = FastExp.Exp(Vector512.LoadUnsafe(ref start, (nuint)i) - shift);
             sum += Vector512.Sum(Vector512.ConditionalSelect(Vector512.Equals(e, e), e, Vector512<float>.Zero));
         }
 
