@@ -84,7 +84,7 @@ public sealed record OpenAiError(OpenAiErrorKind Kind, string Message, string? P
     public static OpenAiError ContextLengthExceeded(int maxModelLength, int promptTokens, int completionTokens, string promptPart) =>
         InvalidRequest(
             string.Create(CultureInfo.InvariantCulture,
-                $"This model's maximum context length is {maxModelLength} tokens. However, you requested {promptTokens + completionTokens} tokens ({promptTokens} in the {promptPart}, {completionTokens} in the completion). Please reduce the length of the {promptPart} or completion."),
+                $"This model's maximum context length is {maxModelLength} tokens. However, you requested {(long)promptTokens + completionTokens} tokens ({promptTokens} in the {promptPart}, {completionTokens} in the completion). Please reduce the length of the {promptPart} or completion."),
             promptPart,
             "context_length_exceeded");
 

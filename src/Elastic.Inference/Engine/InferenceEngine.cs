@@ -116,10 +116,12 @@ public sealed class InferenceEngine : IDisposable
         }
 
         var maxTokens = request.Sampling.MaxTokens;
-        if (prompt + maxTokens > _maxModelLength)
+        // In long: max_tokens may be up to int.MaxValue, and a wrapped sum would pass this check and then fail a whole
+        // engine step when the scheduler reserved a negative number of tokens.
+        if ((long)prompt + maxTokens > _maxModelLength)
         {
             throw new ArgumentException(
-                $"this model's maximum context length is {_maxModelLength} tokens, but {prompt + maxTokens} were requested ({prompt} in the prompt, {maxTokens} for the completion)",
+                $"this model's maximum context length is {_maxModelLength} tokens, but {(long)prompt + maxTokens} were requested ({prompt} in the prompt, {maxTokens} for the completion)",
                 nameof(request));
         }
 

@@ -19,7 +19,8 @@ internal static class SamplingPlanner
         var remaining = maxModelLength - promptTokens;
         var tokens = maxTokens ?? Math.Min(defaultCap, remaining);
         sampling = null!;
-        if (tokens < 1 || promptTokens + tokens > maxModelLength)
+        // In long: max_tokens may be up to int.MaxValue, and the sum must not wrap past the check.
+        if (tokens < 1 || (long)promptTokens + tokens > maxModelLength)
         {
             return OpenAiError.ContextLengthExceeded(maxModelLength, promptTokens, Math.Max(tokens, 1), promptPart);
         }

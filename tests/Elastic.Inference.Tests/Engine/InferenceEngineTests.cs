@@ -282,6 +282,15 @@ public sealed class InferenceEngineTests : IClassFixture<InferenceEngineTests.Fi
         Assert.Equal(0, engine.Stats.Waiting);
     }
 
+    [Fact]
+    public void Submit_MaxTokensOfIntMax_IsRefusedByTheContextCheck_NotWrappedPastIt()
+    {
+        using var engine = NewEngine();
+        var error = Assert.Throws<ArgumentException>(() => engine.Submit(Request(_tiny.RandomTokens(3, 1), maxTokens: int.MaxValue)));
+        Assert.Contains("2147483650 were requested", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, engine.Stats.Waiting);
+    }
+
     [Theory]
     [InlineData(3f, 1f, 0, "temperature")]
     [InlineData(1f, 0f, 0, "top_p")]

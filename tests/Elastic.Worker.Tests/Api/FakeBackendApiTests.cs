@@ -73,6 +73,20 @@ public sealed class FakeBackendApiTests : IAsyncLifetime
         Assert.Contains("70 tokens (10 in the prompt, 60 in the completion)", (string?)error["message"], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("max_tokens")]
+    [InlineData("max_completion_tokens")]
+    public async Task Chat_LargestIntMaxTokens_Returns400ContextLength_NotAWrappedSum(string field)
+    {
+        // prompt + 2147483647 wraps to a negative int: it once passed the check and failed the engine's whole step.
+        using var response = await Client.PostAsync("v1/chat/completions",
+            Sse.Json($$$"""{"model":"fake-model","messages":[{"role":"user","content":"0123456789"}],"{{{field}}}":2147483647}"""));
+
+        var error = await AssertError(response, HttpStatusCode.BadRequest, "invalid_request_error", "messages", "context_length_exceeded");
+        Assert.Contains("in the completion", (string?)error["message"], StringComparison.Ordinal);
+        Assert.DoesNotContain("requested -", (string?)error["message"], StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Completions_TokenIdOutsideVocabulary_Returns400()
     {
