@@ -12,7 +12,7 @@ public sealed class EngineOptions
     /// <summary>Most sequences decoding together (default 64).</summary>
     public int MaxRunningSequences { get; set; } = 64;
 
-    /// <summary>Most sequences waiting for admission; beyond it requests are refused as overload (default 256).</summary>
+    /// <summary>Most sequences waiting for admission beyond the running slots still free; past it requests are refused as overload (default 256).</summary>
     public int MaxWaitingSequences { get; set; } = 256;
 
     /// <summary>Context limit for prompt + output tokens; 0 means the model's max_position_embeddings.</summary>

@@ -47,12 +47,18 @@ internal sealed class Scheduler(EngineOptions options, KvCacheManager kvCache)
     public long OutstandingTokens =>
         _running.Sum(s => (long)s.MaxTotalTokens - s.Computed) + _waiting.Sum(s => (long)s.MaxTotalTokens);
 
+    /// <summary>
+    /// Queues a sequence, or refuses it as overload when the queue holds <see cref="EngineOptions.MaxWaitingSequences"/>
+    /// beyond the running slots still free (a burst that the next step admits is not turned away). The bound holds
+    /// whatever stops admission: a KV budget that is full while slots are free no longer lets the queue grow without end.
+    /// </summary>
     public void Enqueue(Sequence sequence)
     {
-        if (_waiting.Count >= options.MaxWaitingSequences && _running.Count >= options.MaxRunningSequences)
+        var freeSlots = Math.Max(0, options.MaxRunningSequences - _running.Count);
+        if (_waiting.Count >= (long)options.MaxWaitingSequences + freeSlots)
         {
             throw new EngineOverloadedException(
-                $"engine overloaded: {_running.Count} sequences running and {_waiting.Count} waiting (limit {options.MaxWaitingSequences})");
+                $"engine overloaded: {_running.Count} sequences running and {_waiting.Count} waiting (limit {options.MaxWaitingSequences} waiting beyond {freeSlots} free running slots)");
         }
 
         _waiting.AddLast(sequence);

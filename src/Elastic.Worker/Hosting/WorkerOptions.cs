@@ -59,7 +59,7 @@ public sealed class WorkerOptions
     /// <summary>Most sequences decoding together (default 64).</summary>
     public int MaxRunningSequences { get; set; } = 64;
 
-    /// <summary>Most sequences waiting; beyond it requests are refused as overload (default 256).</summary>
+    /// <summary>Most sequences waiting beyond the running slots still free; past it requests are refused as overload (default 256).</summary>
     public int MaxWaitingSequences { get; set; } = 256;
 
     /// <summary>Context limit for prompt + output; 0 means the model's own (default 0).</summary>

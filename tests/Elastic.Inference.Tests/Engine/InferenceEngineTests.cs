@@ -1,3 +1,4 @@
+using Elastic.Inference.Caching;
 using Elastic.Inference.Configuration;
 using Elastic.Inference.Engine;
 using Elastic.Inference.Experts;
@@ -271,6 +272,28 @@ public sealed class InferenceEngineTests : IClassFixture<InferenceEngineTests.Fi
 
         var error = Assert.Throws<EngineOverloadedException>(() => engine.Submit(Request(_tiny.RandomTokens(3, 3))));
         Assert.Contains("overloaded", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Submit_KvBudgetFullWithSlotsFree_QueueIsStillBounded()
+    {
+        // The KV budget holds one sequence while three slots are free: the queue may hold the free slots' worth plus its
+        // own limit, then refuses (it once grew without end because only a full set of running slots counted).
+        var bytesPerToken = new KvCacheManager(_tiny.Config, 1 << 20).BytesPerToken;
+        using var engine = NewEngine(new EngineOptions { MaxRunningSequences = 4, MaxWaitingSequences = 2, KvCacheBytes = bytesPerToken * 50 });
+        engine.Submit(Request(_tiny.RandomTokens(20, 1), maxTokens: 20));
+        engine.Step();
+        Assert.Equal(1, engine.Stats.Running);
+
+        for (var i = 0; i < 5; i++)
+        {
+            engine.Submit(Request(_tiny.RandomTokens(20, 10 + i), maxTokens: 20));
+        }
+
+        engine.Step();
+        Assert.Equal((1, 5), (engine.Stats.Running, engine.Stats.Waiting));
+        var error = Assert.Throws<EngineOverloadedException>(() => engine.Submit(Request(_tiny.RandomTokens(3, 3))));
+        Assert.Contains("2 waiting beyond 3 free running slots", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
