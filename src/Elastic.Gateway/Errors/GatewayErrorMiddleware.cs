@@ -15,6 +15,9 @@ namespace Elastic.Gateway.Errors;
 /// </summary>
 internal sealed partial class GatewayErrorMiddleware(RequestDelegate next, GatewayMetrics metrics, IOptions<GatewayOptions> options, ILogger<GatewayErrorMiddleware> logger)
 {
+    /// <summary>The status requests_total records for a client that left before the answer began (nginx's convention).</summary>
+    public const int ClientClosedRequest = 499;
+
     private readonly long _bodyLimit = options.Value.MaxRequestBodyBytes;
 
     public async Task InvokeAsync(HttpContext context)
@@ -54,6 +57,12 @@ internal sealed partial class GatewayErrorMiddleware(RequestDelegate next, Gatew
             // ResponseBodyCanceled or ResponseBodyClient during a stream): nobody to tell, and no worker failed, so it
             // is neither an upstream error nor a warning. The worker counts the sequence as aborted.
             ClientGone(logger, forwarderError.Error, context.Request.Path);
+            if (!context.Response.HasStarted)
+            {
+                // YARP leaves 502 here; nginx's 499 ("client closed request") keeps it out of 5xx rates and alerts.
+                context.Response.StatusCode = ClientClosedRequest;
+            }
+
             return;
         }
 

@@ -77,6 +77,29 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task ClientLeavingBeforeTheAnswer_IsCounted499_Not502()
+    {
+        await using var worker = await FakeWorker.StartAsync("w1");
+        worker.AnswerGate = new TaskCompletionSource().Task;
+        await using var gateway = await GatewayHost.StartAsync(GatewayHost.FastOptions(worker));
+        await gateway.WaitForLiveWorkersAsync(1);
+
+        using (var leave = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gateway.Client.PostAsync(
+                "/v1/completions", GatewayHost.Json("""{"model":"tiny","prompt":"hi"}"""), leave.Token));
+        }
+
+        // The gateway finishes the request after the client left; a 502 there would count as a worker failure.
+        await Eventually.TrueAsync(
+            async () => (await gateway.Client.GetStringAsync("/metrics")).Contains("status=\"499\"", StringComparison.Ordinal),
+            "the cancelled request counted as 499");
+        var metrics = await gateway.Client.GetStringAsync("/metrics");
+        Assert.DoesNotContain("status=\"502\"", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(metrics.Split('\n'), line => line.StartsWith("elastic_gateway_upstream_errors_total{", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task StreamedCompletion_ChunksReachClientAsWorkerWritesThem()
     {
         await using var worker = await FakeWorker.StartAsync("w1");

@@ -52,6 +52,9 @@ internal sealed class FakeWorker : IAsyncDisposable
     /// chunk proves the earlier ones were not buffered (a buffering proxy would wait forever).</summary>
     public Task? LastChunkGate { get; set; }
 
+    /// <summary>When set, a whole (non-streamed) answer is written only once this completes.</summary>
+    public Task? AnswerGate { get; set; }
+
     public static async Task<FakeWorker> StartAsync(string name)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -97,6 +100,11 @@ internal sealed class FakeWorker : IAsyncDisposable
         var stream = body.RootElement.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
         if (!stream)
         {
+            if (AnswerGate is { } answerGate)
+            {
+                await answerGate.WaitAsync(context.RequestAborted);
+            }
+
             await context.Response.WriteAsJsonAsync(new { id = "cmpl-1", @object = "text_completion", model = "tiny", worker = Name, choices = new[] { new { index = 0, text = "hello", finish_reason = "length" } } });
             return;
         }
