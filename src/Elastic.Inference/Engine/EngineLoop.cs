@@ -107,10 +107,22 @@ public sealed partial class EngineLoop : IAsyncDisposable
                 {
                     outputs = _engine.Step();
                 }
+                catch (StepFailedException ex)
+                {
+                    LogStepFailed(_logger, ex.FailedSequences.Count, ex.InnerException ?? ex);
+                    foreach (var output in ex.Outputs)
+                    {
+                        Deliver(output);
+                    }
+
+                    Fail(ex.FailedSequences, ex.InnerException ?? ex);
+                    continue;
+                }
                 catch (Exception ex)
                 {
-                    LogStepFailed(_logger, ex);
-                    FailAll(ex);
+                    // Outside a forward pass (scheduling, hand-over import): which sequences it touched is unknown.
+                    LogStepFailed(_logger, _streams.Count, ex);
+                    Fail([.. _streams.Keys], ex);
                     continue;
                 }
 
@@ -174,19 +186,21 @@ public sealed partial class EngineLoop : IAsyncDisposable
         }
     }
 
-    private void FailAll(Exception ex)
+    // Each stream is taken out on its own, so a request submitted meanwhile is neither failed nor dropped.
+    private void Fail(IEnumerable<long> sequences, Exception ex)
     {
-        foreach (var (id, channel) in _streams)
+        foreach (var id in sequences)
         {
             _engine.Abort(id);
-            channel.Writer.TryComplete(new InvalidOperationException("the forward step failed; the request was ended", ex));
+            if (_streams.TryRemove(id, out var channel))
+            {
+                channel.Writer.TryComplete(new InvalidOperationException("the forward step failed; the request was ended", ex));
+            }
         }
-
-        _streams.Clear();
     }
 
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Forward step failed; ending the affected requests")]
-    private static partial void LogStepFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Forward step failed; ending the {Count} requests it was running")]
+    private static partial void LogStepFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Engine: {Running} running, {Waiting} waiting, {TokensPerSecond:F1} generated tokens/s, KV cache {KvPercent:F1}% reserved")]
     private static partial void LogProgress(ILogger logger, int running, int waiting, double tokensPerSecond, double kvPercent);

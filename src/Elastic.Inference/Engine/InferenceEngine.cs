@@ -182,14 +182,29 @@ public sealed class InferenceEngine : IDisposable
             }
         }
 
-        float[][] logits;
+        var before = outputs.Count;
         try
         {
-            logits = _model.Forward(plan.Items.Select(i => i.Chunk).ToList(), _experts, _trace);
+            var logits = _model.Forward(plan.Items.Select(i => i.Chunk).ToList(), _experts, _trace);
+            lock (_gate)
+            {
+                _steps++;
+                for (var i = 0; i < plan.Items.Count; i++)
+                {
+                    var (s, chunk) = plan.Items[i];
+                    if (chunk.Logits == LogitsWanted.None)
+                    {
+                        continue;
+                    }
+
+                    outputs.Add(Emit(s, s.Sampler.Sample(logits[i])));
+                }
+            }
         }
-        catch
+        catch (Exception ex)
         {
-            // A failed step leaves caches in an unknown state: end its sequences rather than retry on bad state.
+            // A failed step leaves its sequences' caches in an unknown state: end them rather than retry on bad state.
+            // Only they fail: waiting sequences and this step's cancellations and hand-overs are not part of it.
             lock (_gate)
             {
                 foreach (var (s, _) in plan.Items)
@@ -198,22 +213,7 @@ public sealed class InferenceEngine : IDisposable
                 }
             }
 
-            throw;
-        }
-
-        lock (_gate)
-        {
-            _steps++;
-            for (var i = 0; i < plan.Items.Count; i++)
-            {
-                var (s, chunk) = plan.Items[i];
-                if (chunk.Logits == LogitsWanted.None)
-                {
-                    continue;
-                }
-
-                outputs.Add(Emit(s, s.Sampler.Sample(logits[i])));
-            }
+            throw new StepFailedException([.. plan.Items.Select(i => i.Sequence.Id)], outputs[..before], ex);
         }
 
         StepPhaseRecorder.Mark(StepPhase.Sampling);
