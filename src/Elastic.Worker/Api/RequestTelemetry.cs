@@ -51,16 +51,20 @@ internal sealed class SequenceTelemetry(ServingMetrics? metrics, TimeProvider ti
         }
     }
 
-    /// <summary>The sequence ended without a finish reason: cancelled (client gone, sibling failed) or failed.</summary>
-    public void OnStopped(bool cancelled)
+    /// <summary>
+    /// The sequence ended without a finish reason: cancelled (the client gone: an abort) or failed. A sequence cancelled
+    /// because a sibling of its request failed counts its tokens but no status of its own: the request's failure is
+    /// recorded once, under its HTTP status, not as n − 1 client aborts besides.
+    /// </summary>
+    public void OnStopped(bool cancelled, bool siblingFailed = false)
     {
         if (cancelled)
         {
-            End(FinishReasons.Abort);
+            End(siblingFailed ? null : FinishReasons.Abort);
         }
     }
 
-    private void End(string status)
+    private void End(string? status)
     {
         if (_ended || metrics is null)
         {
@@ -69,6 +73,9 @@ internal sealed class SequenceTelemetry(ServingMetrics? metrics, TimeProvider ti
 
         _ended = true;
         metrics.RecordGenerationTokens(_outputTokens);
-        metrics.RecordRequest(status);
+        if (status is not null)
+        {
+            metrics.RecordRequest(status);
+        }
     }
 }

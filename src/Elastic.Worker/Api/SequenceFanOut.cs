@@ -92,7 +92,7 @@ internal sealed class SequenceFanOut : IAsyncDisposable
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {
-            telemetry.OnStopped(cancelled: true);
+            telemetry.OnStopped(cancelled: true, siblingFailed: Failure is not null);
             return false;
         }
 #pragma warning disable CA1031 // Any fault of one sequence must end the request with an answer, not crash the host.

@@ -107,6 +107,21 @@ public sealed class FakeBackendApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Completions_OneOfNRefused_CountsOne503_AndNoClientAborts()
+    {
+        // The second choice is refused, which cancels the first (started or not): one request failed, nobody left.
+        _backend.OverloadedFromCall = 2;
+        _backend.HoldAfterFirstToken = new TaskCompletionSource().Task;
+
+        using var response = await Client.PostAsync("v1/completions", Sse.Json("""{"model":"fake-model","prompt":"hi","n":2,"max_tokens":5}"""));
+
+        await AssertError(response, HttpStatusCode.ServiceUnavailable, "server_error", null, "engine_overloaded");
+        var text = await Client.GetStringAsync("metrics");
+        Assert.Contains("elastic_requests_total{status=\"503\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("elastic_requests_total{status=\"abort\"}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ChatCompletions_StreamOverloaded_Returns503BeforeAnyEvent()
     {
         _backend.Overloaded = true;

@@ -27,6 +27,11 @@ public sealed class FakeGenerationBackend : IGenerationBackend
     /// <summary>Refuse every generation as the engine does when its queue is full.</summary>
     public bool Overloaded { get; set; }
 
+    /// <summary>Refuse as overloaded every generation from this call on (1: the first), as an engine filling up mid-request.</summary>
+    public int? OverloadedFromCall { get; set; }
+
+    private int _calls;
+
     /// <summary>Fail every generation with an unexpected exception.</summary>
     public Exception? Fault { get; set; }
 
@@ -43,7 +48,7 @@ public sealed class FakeGenerationBackend : IGenerationBackend
 
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (Overloaded)
+        if (Overloaded || Interlocked.Increment(ref _calls) >= OverloadedFromCall)
         {
             throw new EngineOverloadedException("queue full");
         }
