@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Elastic.Inference.Generation;
 
 /// <summary>Everything needed to serve one checkpoint in one process: weights, tokenizer, chat template, generation defaults.</summary>
-public sealed class ServedModel : IDisposable
+public sealed partial class ServedModel : IDisposable
 {
     private ServedModel(string name, MoeModel model, ModelTokenizer tokenizer, ResolvedChatTemplate chatTemplate, GenerationConfig generation)
     {
@@ -56,6 +56,11 @@ public sealed class ServedModel : IDisposable
 
         var template = ChatTemplateResolver.Resolve(full, config.Family, logger);
         var generation = GenerationConfig.Load(full);
+        if (generation.Temperature is not null || generation.TopP is not null || generation.TopK is not null)
+        {
+            LogSamplingDefaults(logger, generation.Temperature, generation.TopP, generation.TopK);
+        }
+
         var model = MoeModel.Load(full, logger, routedExperts);
         return new ServedModel(Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)), model, tokenizer, template, generation);
     }
@@ -72,4 +77,7 @@ public sealed class ServedModel : IDisposable
     }
 
     public void Dispose() => Model.Dispose();
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "Sampling defaults from generation_config.json for requests that leave them out: temperature {Temperature}, top_p {TopP}, top_k {TopK}")]
+    private static partial void LogSamplingDefaults(ILogger logger, float? temperature, float? topP, int? topK);
 }

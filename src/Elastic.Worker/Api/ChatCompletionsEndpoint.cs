@@ -17,7 +17,7 @@ internal static class ChatCompletionsEndpoint
 
         var backend = api.Backend;
         var prompt = backend.EncodeChat([.. request.Messages.Select(m => new ChatMessage(m.Role, m.Content))]);
-        var error = SamplingPlanner.TryPlan(request.Sampling, request.MaxTokens, int.MaxValue, request.TopLogprobs, prompt.Count, backend.MaxModelLength, "messages", out var sampling);
+        var error = SamplingPlanner.TryPlan(request.Sampling, backend.Generation, request.MaxTokens, int.MaxValue, request.TopLogprobs, prompt.Count, backend.MaxModelLength, "messages", out var sampling);
         if (error is not null)
         {
             await api.WriteErrorAsync(error).ConfigureAwait(false);

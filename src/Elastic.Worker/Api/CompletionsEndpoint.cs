@@ -25,7 +25,7 @@ internal static class CompletionsEndpoint
             var tokens = input.Text is { } text ? backend.EncodePrompt(text) : input.TokenIds!;
             var error = CheckPromptTokens(tokens, backend.VocabSize);
             SamplingParams? sampling = null;
-            error ??= SamplingPlanner.TryPlan(request.Sampling, request.MaxTokens, SamplingPlanner.DefaultCompletionMaxTokens, request.Logprobs,
+            error ??= SamplingPlanner.TryPlan(request.Sampling, backend.Generation, request.MaxTokens, SamplingPlanner.DefaultCompletionMaxTokens, request.Logprobs,
                 tokens.Count, backend.MaxModelLength, "prompt", out sampling);
             if (error is not null)
             {

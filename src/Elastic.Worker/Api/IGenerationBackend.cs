@@ -22,6 +22,12 @@ public interface IGenerationBackend
     /// <summary>Token ids are valid below this bound.</summary>
     int VocabSize { get; }
 
+    /// <summary>
+    /// The checkpoint's <c>generation_config.json</c>: its temperature, top_p and top_k apply to requests that leave
+    /// them out, as vLLM applies them by default (a model's recommended sampling, e.g. Qwen3's 0.6 / 0.95 / 20).
+    /// </summary>
+    GenerationConfig Generation { get; }
+
     /// <summary>A completions prompt's tokens, with the model's usual leading special tokens.</summary>
     IReadOnlyList<int> EncodePrompt(string text);
 

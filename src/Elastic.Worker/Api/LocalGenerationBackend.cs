@@ -19,6 +19,8 @@ public sealed class LocalGenerationBackend(ServedModel model, TextGenerator gene
 
     public int VocabSize => _model.Config.VocabSize;
 
+    public GenerationConfig Generation => _model.Generation;
+
     public IReadOnlyList<int> EncodePrompt(string text) => _model.Tokenizer.Encode(text, addSpecialTokens: true);
 
     public IReadOnlyList<int> EncodeChat(IReadOnlyList<ChatMessage> messages) => _model.EncodeChat(messages);

@@ -1,4 +1,5 @@
 using Elastic.Abstractions.OpenAi;
+using Elastic.Inference.Generation;
 using Elastic.Inference.Sampling;
 
 namespace Elastic.Worker.Api;
@@ -11,10 +12,11 @@ internal static class SamplingPlanner
 
     /// <summary>
     /// Sampling for one prompt, or the 400 OpenAI gives when prompt + max_tokens exceed the context.
-    /// Without max_tokens, completions get min(16, rest of context) and chat the rest of the context.
+    /// Without max_tokens, completions get min(16, rest of context) and chat the rest of the context. Temperature,
+    /// top_p and top_k a request leaves out come from the checkpoint's generation config, then OpenAI's defaults.
     /// </summary>
     public static OpenAiError? TryPlan(
-        OpenAiSamplingOptions options, int? maxTokens, int defaultCap, int? logprobs, int promptTokens, int maxModelLength, string promptPart, out SamplingParams sampling)
+        OpenAiSamplingOptions options, GenerationConfig defaults, int? maxTokens, int defaultCap, int? logprobs, int promptTokens, int maxModelLength, string promptPart, out SamplingParams sampling)
     {
         var remaining = maxModelLength - promptTokens;
         var tokens = maxTokens ?? Math.Min(defaultCap, remaining);
@@ -27,9 +29,9 @@ internal static class SamplingPlanner
 
         sampling = new SamplingParams
         {
-            Temperature = (float)(options.Temperature ?? 1),
-            TopP = (float)(options.TopP ?? 1),
-            TopK = options.TopK ?? 0,
+            Temperature = options.Temperature is { } temperature ? (float)temperature : defaults.Temperature ?? 1,
+            TopP = options.TopP is { } topP ? (float)topP : defaults.TopP ?? 1,
+            TopK = options.TopK ?? defaults.TopK ?? 0,
             Seed = options.Seed,
             MaxTokens = tokens,
             Stop = options.Stop,

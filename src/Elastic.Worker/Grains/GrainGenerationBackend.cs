@@ -29,6 +29,8 @@ public sealed class GrainGenerationBackend(WorkerModel model, GenerationStreams 
 
     public int VocabSize => Served.Config.VocabSize;
 
+    public GenerationConfig Generation => Served.Generation;
+
     /// <summary>This silo's decode grain for the served model.</summary>
     public IDecodeGrain DecodeGrain => grains.GetGrain<IDecodeGrain>(DecodeGrainKey.For(silo.SiloAddress.ToString(), ModelName));
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Elastic.Inference.Generation;
 using Elastic.Worker.Metrics;
 
 namespace Elastic.Worker.Tests.Api;
@@ -119,6 +120,18 @@ public sealed class FakeBackendApiTests : IAsyncLifetime
         var text = await Client.GetStringAsync("metrics");
         Assert.Contains("elastic_requests_total{status=\"503\"} 1", text, StringComparison.Ordinal);
         Assert.DoesNotContain("elastic_requests_total{status=\"abort\"}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Chat_ModelsGenerationConfig_FillsTheSamplingARequestLeavesOut()
+    {
+        _backend.Generation = new GenerationConfig { Temperature = 0.6f, TopP = 0.95f, TopK = 20 };
+
+        using (await Client.PostAsync("v1/chat/completions", Sse.Json("""{"model":"fake-model","messages":[{"role":"user","content":"abc"}],"max_tokens":2}"""))) { }
+        Assert.Equal((0.6f, 0.95f, 20), (_backend.LastSampling!.Temperature, _backend.LastSampling.TopP, _backend.LastSampling.TopK));
+
+        using (await Client.PostAsync("v1/chat/completions", Sse.Json("""{"model":"fake-model","messages":[{"role":"user","content":"abc"}],"max_tokens":2,"temperature":0,"top_k":-1}"""))) { }
+        Assert.Equal((0f, 0.95f), (_backend.LastSampling!.Temperature, _backend.LastSampling.TopP));
     }
 
     [Fact]

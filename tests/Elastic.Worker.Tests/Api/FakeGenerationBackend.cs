@@ -24,6 +24,11 @@ public sealed class FakeGenerationBackend : IGenerationBackend
 
     public int VocabSize => 256;
 
+    public GenerationConfig Generation { get; set; } = new();
+
+    /// <summary>The sampling parameters of the latest generation.</summary>
+    public SamplingParams? LastSampling { get; private set; }
+
     /// <summary>Refuse every generation as the engine does when its queue is full.</summary>
     public bool Overloaded { get; set; }
 
@@ -48,6 +53,7 @@ public sealed class FakeGenerationBackend : IGenerationBackend
 
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken ct)
     {
+        LastSampling = sampling;
         if (Overloaded || Interlocked.Increment(ref _calls) >= OverloadedFromCall)
         {
             throw new EngineOverloadedException("queue full");
