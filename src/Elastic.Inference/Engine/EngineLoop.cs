@@ -62,7 +62,7 @@ public sealed partial class EngineLoop : IAsyncDisposable
             var registration = cancellationToken.Register(() =>
             {
                 _engine.Abort(id);
-                _wake.Release();
+                Wake();
             });
             _ = channel.Reader.Completion.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
         }
@@ -161,6 +161,19 @@ public sealed partial class EngineLoop : IAsyncDisposable
 
             _streams.Clear();
             _stopped.TrySetResult();
+        }
+    }
+
+    // A cancellation can arrive after the loop was disposed (its reader's cleanup runs late): nothing is left to wake,
+    // and the caller must see the engine's own "stopped" error, not this one.
+    private void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

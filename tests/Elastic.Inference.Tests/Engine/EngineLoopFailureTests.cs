@@ -44,6 +44,28 @@ public sealed class EngineLoopFailureTests
         Assert.Contains(logger.Entries, e => e.EventId == 1100 && e.Message.Contains("ending the 1 requests", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task CancellingAfterTheLoopStopped_DoesNotThrow()
+    {
+        using var directory = new TempDirectory("elastic-served");
+        using var served = ServedModel.Load(TinyServedCheckpoint.Write(directory.Path));
+        using var cancel = new CancellationTokenSource();
+        var loop = new EngineLoop(served.CreateEngine(new EngineOptions { KvCacheBytes = 32L << 20 }));
+        var reader = loop.Submit(new GenerationRequest(served.Tokenizer.Encode("hello", true), new SamplingParams { Temperature = 0, MaxTokens = 200, IgnoreEos = true }), cancel.Token);
+        await reader.ReadAsync();
+
+        await loop.DisposeAsync();
+        cancel.Cancel();
+
+        var stopped = await Assert.ThrowsAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in reader.ReadAllAsync())
+            {
+            }
+        });
+        Assert.Contains("engine stopped", stopped.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>The model's experts, except that the first call fails as a lost expert shard would.</summary>
     private sealed class FailOnce(IExpertExecutor inner) : IExpertExecutor
     {
