@@ -21,7 +21,13 @@ internal static class CliProcess
         }
 
         start.Environment["ELASTIC_TEST"] = "1";
-        using var process = Process.Start(start)!;
+        return await RunToEndAsync(start, timeout, $"elastic {string.Join(' ', args)}");
+    }
+
+    /// <summary>Runs any program to its end (killed after <paramref name="timeout"/>), its output collected.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(ProcessStartInfo start, TimeSpan timeout, string what)
+    {
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{what} did not start");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
@@ -32,7 +38,7 @@ internal static class CliProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"elastic {string.Join(' ', args)} did not finish within {timeout}");
+            throw new TimeoutException($"{what} did not finish within {timeout}:\n{await stdout}\n{await stderr}");
         }
 
         return (process.ExitCode, await stdout, await stderr);

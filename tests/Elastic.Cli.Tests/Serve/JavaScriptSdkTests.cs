@@ -43,7 +43,7 @@ public sealed class JavaScriptSdkTests
         Assert.DoesNotContain(output, line => line.StartsWith("fail:", StringComparison.Ordinal));
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunNodeAsync(string script, params string[] args)
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunNodeAsync(string script, params string[] args)
     {
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(script);
@@ -52,20 +52,6 @@ public sealed class JavaScriptSdkTests
             start.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node {script} did not finish within 3 minutes:\n{await stdout}\n{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        return CliProcess.RunToEndAsync(start, TimeSpan.FromMinutes(3), $"node {script}");
     }
 }
