@@ -172,10 +172,14 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     private List<ShardCall> Plan(Placement placement, ExpertRouting routing, float[] input, int width, HashSet<string>? skip, List<ExpertGroup>? only = null) =>
         Send(placement, routing, input, width, Assign(placement, only ?? routing.Groups, skip));
 
-    /// <summary>The groups of each shard that computes them: the first replica of each expert not in <paramref name="skip"/>.</summary>
-    private Dictionary<string, List<ExpertGroup>> Assign(Placement placement, IReadOnlyList<ExpertGroup> groups, HashSet<string>? skip)
+    /// <summary>
+    /// The groups of each shard that computes them: the first replica of each expert not in <paramref name="skip"/>.
+    /// Shards come in a fixed (ordinal) order, not the order a batch first meets them: a row's weighted sum is added in
+    /// that order, and floating-point addition is not associative, so a row must not depend on its batch mates.
+    /// </summary>
+    private SortedDictionary<string, List<ExpertGroup>> Assign(Placement placement, IReadOnlyList<ExpertGroup> groups, HashSet<string>? skip)
     {
-        var byShard = new Dictionary<string, List<ExpertGroup>>(StringComparer.Ordinal);
+        var byShard = new SortedDictionary<string, List<ExpertGroup>>(StringComparer.Ordinal);
         foreach (var group in groups)
         {
             var id = new ExpertId(group.Expert.Layer, group.Expert.Expert);
@@ -197,7 +201,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
         return byShard;
     }
 
-    private List<ShardCall> Send(Placement placement, ExpertRouting routing, float[] input, int width, Dictionary<string, List<ExpertGroup>> byShard)
+    private List<ShardCall> Send(Placement placement, ExpertRouting routing, float[] input, int width, SortedDictionary<string, List<ExpertGroup>> byShard)
     {
         var calls = new List<ShardCall>(byShard.Count);
         foreach (var (shard, groups) in byShard)
@@ -219,7 +223,7 @@ public sealed partial class OrleansExpertExecutor : IExpertExecutor, IStepScoped
     /// holding those experts until <see cref="ComputeHere"/> releases them. A shard mid-load, mid-unload or
     /// deactivating stays in <paramref name="byShard"/>: its grain call gets the shard's own answer.
     /// </summary>
-    private List<HeldShard> HoldHere(Dictionary<string, List<ExpertGroup>> byShard, int layer, int width)
+    private List<HeldShard> HoldHere(SortedDictionary<string, List<ExpertGroup>> byShard, int layer, int width)
     {
         List<HeldShard> held = [];
         if (_local is null)

@@ -169,6 +169,56 @@ public sealed class OrleansExpertExecutorTests(ExpertClusterFixture fixture) : I
         Assert.Equal(directoryInProcess ? 6 : 0, inner.InProcessPlacementReads);
     }
 
+    [Fact]
+    public async Task Execute_TwoShardsInProcess_ARowsSumDoesNotDependOnItsBatchMates()
+    {
+        // Experts interleaved over two in-process shards (even ones on a, odd ones on b, as moves and replicas leave
+        // them), three a row: the row's weighted sum was added shard by shard in the order the batch first met the
+        // shards, so a batch mate routed to expert 0 reversed it and changed the row's last bits (and a seeded or
+        // greedy token near a tie). Shards are now taken in a fixed order.
+        const string model = "sum-order";
+        var shards = new[] { $"{model}/a", $"{model}/b" };
+        var config = fixture.Local.Config;
+        var directory = fixture.DecodeGrains.GetGrain<IPlacementDirectoryGrain>(model);
+        var current = await directory.GetAsync();
+        var entries = fixture.AllExperts.Select(e => new ExpertPlacement(e, [shards[e.Expert % 2]])).ToArray();
+        await directory.PublishAsync(new PlacementTable(model, current.Version + 1, entries));
+        await fixture.LoadShardAsync(shards[0], "Silo_1", fixture.AllExperts.Where(e => e.Expert % 2 == 0));
+        await fixture.LoadShardAsync(shards[1], "Silo_1", fixture.AllExperts.Where(e => e.Expert % 2 == 1));
+        var grainsOfSilo1 = fixture.Silo("Silo_1").ServiceProvider.GetRequiredService<IGrainFactory>();
+        var executor = new OrleansExpertExecutor(grainsOfSilo1, model, local: fixture.LocalShardsOf("Silo_1"));
+        var layer = fixture.SparseLayers[0];
+        var random = new Random(3);
+        float[] Hidden() => [.. Enumerable.Range(0, config.HiddenSize).Select(_ => (float)(random.NextDouble() - 0.5))];
+
+        // The row: experts 1 and 3 (shard b) and 2 (shard a); alone, its batch meets shard b first.
+        var row = Hidden();
+        var rowLogits = Enumerable.Range(0, config.NumExperts).Select(e => e is 1 or 2 or 3 ? 5f + e : 0f).ToArray();
+        var alone = await Task.Run(() => Execute(executor, layer, [row], [rowLogits])[0]);
+        for (var trial = 0; trial < 8; trial++)
+        {
+            // A mate routed to expert 0 (shard a), so its batch meets shard a first.
+            var mateLogits = Enumerable.Range(0, config.NumExperts).Select(e => e == 0 ? 9f : (float)random.NextDouble()).ToArray();
+            var mate = Hidden();
+            var withMate = await Task.Run(() => Execute(executor, layer, [mate, row], [mateLogits, rowLogits])[1]);
+
+            Assert.True(alone.SequenceEqual(withMate), $"trial {trial}: the row's result changed with its batch mate");
+        }
+
+        Assert.True(executor.InProcessCalls > 0, "the shards were not computed in-process");
+    }
+
+    // Experts of `layer` for the rows, each routed to its three most likely experts by the given router logits.
+    private static float[][] Execute(OrleansExpertExecutor executor, int layer, float[][] rows, float[][] routerLogits)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var width = rows[0].Length;
+        using var hidden = TorchSharp.torch.tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, width]);
+        var routing = ExpertRouting.FromRouterLogits(layer, routerLogits[0].Length, 3, normalizeTopK: true, routerLogits.SelectMany(l => l).ToArray());
+        var output = executor.Execute(hidden, routing).data<float>().ToArray();
+        return [.. Enumerable.Range(0, rows.Length).Select(r => output[(r * width)..((r + 1) * width)])];
+    }
+
     private async Task<OrleansExpertExecutor> SpreadOverTwoShardsAsync(string model)
     {
         var shards = new[] { $"{model}/shard-0", $"{model}/shard-1" };
