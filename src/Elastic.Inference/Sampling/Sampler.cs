@@ -124,23 +124,7 @@ public sealed class Sampler
             }
         }
 
-        double keptMass = 0;
-        for (var i = 0; i < kept; i++)
-        {
-            keptMass += probs[_order[i]];
-        }
-
-        var r = _random.NextDouble() * keptMass;
-        for (var i = 0; i < kept; i++)
-        {
-            r -= probs[_order[i]];
-            if (r < 0)
-            {
-                return _order[i];
-            }
-        }
-
-        return _order[kept - 1];
+        return _order[DrawAmong(probs, _order, kept, _random.NextDouble())];
     }
 
     /// <summary>
@@ -173,23 +157,7 @@ public sealed class Sampler
         }
 
         var kept = _params.TopP < 1f ? NucleusSize(probs, [], count, _params.TopP * mass) : count;
-        double keptMass = 0;
-        for (var i = 0; i < kept; i++)
-        {
-            keptMass += probs[i];
-        }
-
-        var r = uniform * keptMass;
-        for (var i = 0; i < kept; i++)
-        {
-            r -= probs[i];
-            if (r < 0)
-            {
-                return ids[i];
-            }
-        }
-
-        return ids[kept - 1];
+        return ids[DrawAmong(probs, [], kept, uniform)];
     }
 
     /// <summary>
@@ -201,7 +169,7 @@ public sealed class Sampler
         double cumulative = 0;
         for (var i = 0; i < count; i++)
         {
-            cumulative += order.IsEmpty ? probs[i] : probs[order[i]];
+            cumulative += Candidate(probs, order, i);
             if (cumulative >= target)
             {
                 return i + 1;
@@ -210,6 +178,34 @@ public sealed class Sampler
 
         return count;
     }
+
+    /// <summary>
+    /// Where among the first <paramref name="kept"/> candidates (as in <see cref="NucleusSize"/>) a draw of
+    /// <paramref name="uniform"/> times their mass lands: the candidate whose running sum first passes it; the last one
+    /// when rounding leaves the draw past the end.
+    /// </summary>
+    private static int DrawAmong(ReadOnlySpan<float> probs, ReadOnlySpan<int> order, int kept, double uniform)
+    {
+        double mass = 0;
+        for (var i = 0; i < kept; i++)
+        {
+            mass += Candidate(probs, order, i);
+        }
+
+        var r = uniform * mass;
+        for (var i = 0; i < kept; i++)
+        {
+            r -= Candidate(probs, order, i);
+            if (r < 0)
+            {
+                return i;
+            }
+        }
+
+        return kept - 1;
+    }
+
+    private static float Candidate(ReadOnlySpan<float> probs, ReadOnlySpan<int> order, int i) => order.IsEmpty ? probs[i] : probs[order[i]];
 
     private float[] Work(int length)
     {
@@ -269,9 +265,6 @@ public sealed class Sampler
 
         return _order;
     }
-
-    /// <summary>The first index of the largest value (a scan's answer: a NaN at index 0 is never displaced).</summary>
-    public static int ArgMax(ReadOnlySpan<float> values) => SamplingKernels.ArgMax(values);
 
     /// <summary>log Σ exp(logits), NaNs ignored.</summary>
     public static float LogSumExp(ReadOnlySpan<float> logits) => SamplingKernels.LogSumExp(logits);

@@ -57,7 +57,7 @@ public sealed class SamplerTests
                 }
             }
 
-            Assert.True(expected == Sampler.ArgMax(values), $"length {length}, trial {trial}: {Sampler.ArgMax(values)} instead of {expected}");
+            Assert.True(expected == SamplingKernels.ArgMax(values), $"length {length}, trial {trial}: {SamplingKernels.ArgMax(values)} instead of {expected}");
         }
     }
 
